@@ -1,0 +1,33 @@
+"Packaging checks: the package builds, installs its modules, and imports lean."
+import subprocess, sys, zipfile, tomllib, importlib
+from pathlib import Path
+import mylib
+
+def modules(root):
+    return sorted(p.stem for p in (root/'mylib').glob('*.py') if not p.stem.startswith('_'))
+
+def test_version_matches_pyproject(root):
+    assert mylib.__version__
+    assert tomllib.loads((root/'pyproject.toml').read_text())['project']['dynamic'] == ['version']
+
+def test_every_module_has_all_and_imports(root):
+    for m in modules(root):
+        mod = importlib.import_module(f'mylib.{m}')
+        assert mod.__all__, m
+        for name in mod.__all__: assert hasattr(mod, name), f'mylib.{m}.{name}'
+
+def test_wheel_contains_the_package(root, tmp_path):
+    subprocess.run([sys.executable, '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '-q', '-w', str(tmp_path), str(root)], check=True)
+    whl, = tmp_path.glob('mylib-*.whl')
+    names = zipfile.ZipFile(whl).namelist()
+    for m in modules(root): assert f'mylib/{m}.py' in names
+    assert 'mylib/_modidx.py' in names
+    ep = next(n for n in names if n.endswith('entry_points.txt'))
+    assert 'mylib._modidx:d' in zipfile.ZipFile(whl).read(ep).decode()
+
+def test_import_is_lean():
+    "The foundation imports no plotting or vision library until something is drawn or converted."
+    code = ("import sys, mylib.torch_core, mylib.dispatch, mylib.transform; "
+            "print(' '.join(m for m in ('matplotlib', 'torchvision', 'pandas') if m in sys.modules))")
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == '', f'imported at import time: {out}'

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The test command (README, CI): 1) notebooks and package in sync and clean, 2) notebooks as tests, 3) pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+state() { git status --porcelain --untracked-files=all; git diff --no-ext-diff; }
+if git rev-parse --git-dir >/dev/null 2>&1; then
+  before=$(state)
+  nbdev-export
+  nbdev-clean
+  after=$(state)
+  if [ "$before" != "$after" ]; then
+    echo "FAIL: nbdev-export/nbdev-clean changed files: notebooks and package are out of sync, or notebooks are unclean."
+    diff <(echo "$before") <(echo "$after") | head -40
+    exit 1
+  fi
+  echo "ok: notebooks and package in sync, notebooks clean"
+else
+  echo "not a git checkout: skipping the sync check"
+fi
+
+nbdev-test --n-workers 2
+python -m pytest -q tests
