@@ -21,8 +21,8 @@ def test_semantic_tensors_cross_processes():
 
 def test_pipeline_runs_in_worker_processes():
     pipe = make_pipe()
-    x = TensorImage(torch.ones(2))
+    x = TensorImage(torch.ones(1, 1, 2))
     with mp.get_context('spawn').Pool(2) as pool:
         res = pool.map(run_pipe, [(pipe, x)] * 4)
-    assert res == [('TensorImage', [3.0, 3.0])] * 4
+    assert res == [('TensorImage', [[[3.0, 3.0]]])] * 4
     assert run_pipe((pipe, x)) == res[0]
