@@ -7,12 +7,12 @@ Docs: https://mylib-dev.github.io/mylib/dispatch.html.md"""
 # %% auto #0
 __all__ = ['signature_types', 'type_distance', 'AmbiguousDispatchError', 'TypeDispatch', 'typedispatch']
 
-# %% ../nbs/01_dispatch.ipynb #80ad92dd
+# %% ../nbs/01_dispatch.ipynb #dc49300f
 import inspect, sys
 from types import MethodType
 from fastcore.basics import patch
 
-# %% ../nbs/01_dispatch.ipynb #50d05a29
+# %% ../nbs/01_dispatch.ipynb #99de6731
 def _as_types(a, name, f):
     "Normalise annotation `a` of parameter `name` of `f` into a tuple of types."
     if a is inspect.Parameter.empty or a is None: return (object,)
@@ -31,26 +31,26 @@ def signature_types(f, n=2):
     "Types accepted by the first `n` dispatched parameters of `f` (after `self`), as a tuple of tuples."
     return tuple(_as_types(p.annotation, p.name, f) for p in _dispatched_params(f, n))
 
-# %% ../nbs/01_dispatch.ipynb #ecfc324a
+# %% ../nbs/01_dispatch.ipynb #3bded9c7
 def type_distance(t, ann):
     "MRO distance from type `t` to the closest type in `ann` (a tuple), or None if `t` matches none."
     mro = t.__mro__
     ds = [mro.index(a) for a in ann if a in mro]
     return min(ds) if ds else None
 
-# %% ../nbs/01_dispatch.ipynb #8f833649
+# %% ../nbs/01_dispatch.ipynb #e66a3ff2
 class AmbiguousDispatchError(TypeError):
     "Several candidates match the argument types equally well."
 
 def _sig_str(sig): return '(' + ', '.join('|'.join(t.__name__ for t in ts) for ts in sig) + ')'
 def _types_str(types): return '(' + ', '.join(t.__name__ for t in types) + ')'
 
-# %% ../nbs/01_dispatch.ipynb #c9d42033
+# %% ../nbs/01_dispatch.ipynb #26e51536
 class TypeDispatch:
     "A callable holding functions overloaded on the types of their first `n` parameters."
     version = 0 # bumped by every `add`, so caches that saw an older registry (e.g. a base's) are dropped
     def __init__(self, funcs=(), n=2, name=None, bases=()):
-        self.n,self.name,self.bases = n,name,tuple(bases) # bases: dispatchers searched when none here matches
+        self.n,self.name,self.bases = n,name,tuple(bases) # bases: dispatchers searched in order when none here matches
         self.funcs,self._nreq,self._cache,self._seen = {},{},{},TypeDispatch.version # _nreq: how many dispatched arguments a candidate needs
         for f in funcs: self.add(f)
 
@@ -67,7 +67,7 @@ class TypeDispatch:
         sigs = '\n'.join(f'  {_sig_str(s)} -> {f.__qualname__}' for s,f in self.funcs.items())
         return f"{type(self).__name__} {self.name}:\n{sigs}" if sigs else f"{type(self).__name__} {self.name}: empty"
 
-# %% ../nbs/01_dispatch.ipynb #7ae6ba89
+# %% ../nbs/01_dispatch.ipynb #87ba8469
 def _dominates(a, b):
     "Distance vector `a` is nowhere farther than `b`, and not equal to it."
     return a != b and all(x <= y for x,y in zip(a, b))
@@ -89,7 +89,7 @@ def _local(self:TypeDispatch, types):
 
 @patch
 def lookup(self:TypeDispatch, *types):
-    "The function to call for argument `types`, searching `bases` if none of ours matches; None if none does."
+    "The function to call for argument `types`, then from each of `bases` in turn (their own functions); None if none matches."
     types = types[:self.n]
     if self._seen != TypeDispatch.version: self._cache,self._seen = {},TypeDispatch.version
     try: return self._cache[types]
@@ -97,7 +97,7 @@ def lookup(self:TypeDispatch, *types):
     f = self._local(types)
     for b in self.bases:
         if f is not None: break
-        f = b.lookup(*types)
+        f = b._local(types)
     self._cache[types] = f
     return f
 
@@ -106,11 +106,11 @@ def __getitem__(self:TypeDispatch, types):
     "`td[int, str]` is `td.lookup(int, str)`."
     return self.lookup(*(types if isinstance(types, tuple) else (types,)))
 
-# %% ../nbs/01_dispatch.ipynb #1d009bbc
+# %% ../nbs/01_dispatch.ipynb #e07aeeec
 @patch
 def all_signatures(self:TypeDispatch):
     "Signatures of this dispatcher and its bases, nearest first."
-    return list(self.funcs) + [s for b in self.bases for s in b.all_signatures()]
+    return list(self.funcs) + [s for b in self.bases for s in b.funcs]
 
 @patch
 def no_match_error(self:TypeDispatch, types):
@@ -130,7 +130,7 @@ def __get__(self:TypeDispatch, inst, owner=None):
     "Used as a class attribute, bind `inst` as `self` and dispatch on the arguments after it."
     return self if inst is None else _BoundDispatch(self, inst)
 
-# %% ../nbs/01_dispatch.ipynb #706f177c
+# %% ../nbs/01_dispatch.ipynb #f69f8a1d
 class _BoundDispatch:
     "A `TypeDispatch` bound to an instance."
     __slots__ = ('td', 'inst')
@@ -146,7 +146,7 @@ class _BoundDispatch:
         return None if f is None else MethodType(f, self.inst)
     def __repr__(self): return f"bound {self.td!r}"
 
-# %% ../nbs/01_dispatch.ipynb #04ab62d9
+# %% ../nbs/01_dispatch.ipynb #a16efb07
 def typedispatch(f=None, *, n=2):
     "Decorator: add `f` to the `TypeDispatch` of the same name in the calling namespace, creating it if needed."
     if f is None: return lambda f: typedispatch(f, n=n)

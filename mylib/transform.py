@@ -7,14 +7,14 @@ Docs: https://mylib-dev.github.io/mylib/transform.html.md"""
 # %% auto #0
 __all__ = ['Transform', 'ItemTransform', 'DisplayedTransform', 'TvTransform', 'Pipeline', 'MappedItems']
 
-# %% ../nbs/02_transform.ipynb #e2bbe2db
+# %% ../nbs/02_transform.ipynb #dd32edce
 import inspect, torch
 from fastcore.basics import store_attr, patch
 from fastcore.foundation import L
 from .torch_core import TensorBase, retain_type, cast, to_tv, from_tv
 from .dispatch import TypeDispatch
 
-# %% ../nbs/02_transform.ipynb #b54be8eb
+# %% ../nbs/02_transform.ipynb #d96b71f2
 _tfm_methods = 'encodes', 'decodes', 'setups'
 
 class _TfmDict(dict):
@@ -33,7 +33,7 @@ class _TfmMeta(type):
         cls = super().__new__(mcs, name, bases, dict(ns), **kwargs)
         for nm in _tfm_methods:
             td = ns.get(nm) or TypeDispatch(n=1, name=nm)
-            td.bases = tuple(b.__dict__[nm] for b in cls.__mro__[1:] if isinstance(b.__dict__.get(nm), TypeDispatch))[:1]
+            td.bases = tuple(b.__dict__[nm] for b in cls.__mro__[1:] if isinstance(b.__dict__.get(nm), TypeDispatch))
             setattr(cls, nm, td)
         return cls
 
@@ -44,7 +44,7 @@ class _TfmMeta(type):
             return f
         return super().__call__(*args, **kwargs)
 
-# %% ../nbs/02_transform.ipynb #d5719b2e
+# %% ../nbs/02_transform.ipynb #6878e1ba
 _missing = object()
 
 def _add_note(e, msg):
@@ -80,7 +80,7 @@ class Transform(metaclass=_TfmMeta):
         "Decode `x`."
         return self._call('decodes', x, **kwargs)
 
-# %% ../nbs/02_transform.ipynb #65b4aa63
+# %% ../nbs/02_transform.ipynb #2f6d3618
 @patch
 def _call(self:Transform, fn, x, split_idx=None, **kwargs):
     if self.split_idx is not None and split_idx != self.split_idx: return x
@@ -105,7 +105,7 @@ def _do_call(self:Transform, td, x, **kwargs):
     if f is None: return x
     return _result_type(f(x, **kwargs), x, _return_ann(f))
 
-# %% ../nbs/02_transform.ipynb #61cc6cf1
+# %% ../nbs/02_transform.ipynb #98c65cfe
 @patch
 def setup(self:Transform, items=None):
     "Set up from `items` (their `train` subset when they have one) with the `setups` case for their type."
@@ -114,7 +114,7 @@ def setup(self:Transform, items=None):
     if f is not None: f(items)
     return self
 
-# %% ../nbs/02_transform.ipynb #426ebca3
+# %% ../nbs/02_transform.ipynb #d048db6c
 def _td_types(td):
     "Signatures of dispatcher `td`, e.g. `(TensorImage) (TensorMask)`."
     return ' '.join('(' + '|'.join(t.__name__ for t in sig[0]) + ')' if sig else '()' for sig in td.all_signatures()) or '-'
@@ -129,7 +129,7 @@ def __repr__(self:Transform):
             f"\n  encodes: {_td_types(self.encodes.td if hasattr(self.encodes, 'td') else self.encodes)}"
             f"\n  decodes: {_td_types(self.decodes.td if hasattr(self.decodes, 'td') else self.decodes)}")
 
-# %% ../nbs/02_transform.ipynb #1c17ed97
+# %% ../nbs/02_transform.ipynb #e8c1e3c3
 class ItemTransform(Transform):
     "A transform applied to the whole item (e.g. an `(x, y)` tuple) instead of to each element."
     def _do_call(self, td, x, **kwargs):
@@ -137,7 +137,7 @@ class ItemTransform(Transform):
         if f is None: return x
         return _result_type(f(x, **kwargs), x, _return_ann(f))
 
-# %% ../nbs/02_transform.ipynb #fb9998c8
+# %% ../nbs/02_transform.ipynb #9e36b377
 class DisplayedTransform(Transform):
     "A transform whose repr shows its `__init__` arguments, read back from the attributes of the same names."
     def _repr_args(self):
@@ -146,7 +146,7 @@ class DisplayedTransform(Transform):
         args = {k: getattr(self, k) for k,p in ps.items() if k not in skip and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and hasattr(self, k)}
         return '(' + ', '.join(f'{k}={v!r}' for k,v in args.items()) + ')'
 
-# %% ../nbs/02_transform.ipynb #3a7f9b15
+# %% ../nbs/02_transform.ipynb #74770e0f
 def _restore(new, old):
     "`new` with the type of `old` where it lost it, and the metadata of `old` it has no value for."
     new = retain_type(new, old)
@@ -168,7 +168,7 @@ class TvTransform(ItemTransform, DisplayedTransform):
         if isinstance(x, tuple): return type(x)(_restore(r, o) for r,o in zip(res, x))
         return _restore(res, x)
 
-# %% ../nbs/02_transform.ipynb #405622c4
+# %% ../nbs/02_transform.ipynb #12c47fc8
 class Pipeline:
     "Compose transforms in `order`; set them up in turn, encode forward, decode in reverse, show."
     def __init__(self,
@@ -188,7 +188,7 @@ class Pipeline:
     def __getitem__(self, i): return self.fs[i]
     def __len__(self): return len(self.fs)
 
-# %% ../nbs/02_transform.ipynb #d5297a46
+# %% ../nbs/02_transform.ipynb #89a54120
 class MappedItems:
     "A lazy view of `items` with `f` applied to each item on access."
     def __init__(self, items, f): self.items,self.f = items,f
@@ -221,7 +221,7 @@ def remove(self:Pipeline, t):
     self.fs = self.fs.filter(lambda f: not (f is t or (isinstance(t, type) and isinstance(f, t))))
     return self
 
-# %% ../nbs/02_transform.ipynb #12df26af
+# %% ../nbs/02_transform.ipynb #53f9c4e3
 def _showable(o): return all(hasattr(o_, 'show') for o_ in o) if isinstance(o, tuple) else hasattr(o, 'show')
 
 @patch
@@ -243,7 +243,7 @@ def show(self:Pipeline, o, ctx=None, **kwargs):
         if hasattr(o_, 'show'): ctx = o_.show(ctx=ctx, **kwargs)
     return ctx
 
-# %% ../nbs/02_transform.ipynb #dae1536b
+# %% ../nbs/02_transform.ipynb #683722ca
 def _gather_attr(self:Pipeline, k):
     "The attribute `k` of the first transform that has it."
     if k.startswith('_') or k == 'fs': raise AttributeError(k)
