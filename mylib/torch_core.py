@@ -10,7 +10,7 @@ __all__ = ['apply', 'default_device', 'to_device', 'to_cpu', 'to_np', 'to_float'
            'TensorBBox', 'TensorCategory', 'TensorMultiCategory', 'TensorText', 'subplots', 'get_grid', 'show_image',
            'show_title', 'show_images', 'show_titled_image', 'to_tv', 'from_tv']
 
-# %% ../nbs/00_torch_core.ipynb #1f6bf4e4
+# %% ../nbs/00_torch_core.ipynb #5ffa9a21
 import copy, math, random, sys
 from sys import getrefcount
 from collections import defaultdict
@@ -19,7 +19,7 @@ import torch
 from torch import Tensor
 from fastcore.basics import patch
 
-# %% ../nbs/00_torch_core.ipynb #d09be825
+# %% ../nbs/00_torch_core.ipynb #d682a49d
 def apply(f, # called on every leaf as `f(leaf, *args, **kwargs)`
           b, # a leaf, or any nesting of tuples, namedtuples, lists and dicts
           *args, **kwargs):
@@ -34,7 +34,7 @@ def apply(f, # called on every leaf as `f(leaf, *args, **kwargs)`
         return type(b)(*res) if hasattr(b, '_fields') else type(b)(res)
     return f(b, *args, **kwargs)
 
-# %% ../nbs/00_torch_core.ipynb #b5aa28f9
+# %% ../nbs/00_torch_core.ipynb #87281dd5
 def default_device(use=None): # `False` forces the CPU; a device or its name is returned as is
     "The best device available: cuda, then mps, then cpu"
     if use is False: return torch.device('cpu')
@@ -43,7 +43,7 @@ def default_device(use=None): # `False` forces the CPU; a device or its name is 
     if torch.backends.mps.is_available(): return torch.device('mps')
     return torch.device('cpu')
 
-# %% ../nbs/00_torch_core.ipynb #ffae90f1
+# %% ../nbs/00_torch_core.ipynb #29def4cc
 def _to(o, device, non_blocking): return o.to(device, non_blocking=non_blocking) if isinstance(o, Tensor) else o
 
 def to_device(b, # any nesting of tensors and other objects
@@ -56,7 +56,7 @@ def to_cpu(b): # any nesting of tensors and other objects
     "Move every tensor in `b` to the CPU"
     return to_device(b, 'cpu')
 
-# %% ../nbs/00_torch_core.ipynb #b6624445
+# %% ../nbs/00_torch_core.ipynb #25281e78
 def _np(o):
     if not isinstance(o, Tensor): return o
     o = o.detach().cpu()
@@ -77,7 +77,7 @@ def to_half(b): # any nesting of tensors and other objects
     "Convert every floating-point tensor in `b` to float16"
     return apply(_half, b)
 
-# %% ../nbs/00_torch_core.ipynb #815719b5
+# %% ../nbs/00_torch_core.ipynb #e325ac69
 def set_seed(seed:int, # seed for python's `random`, numpy and torch (every device)
              reproducible:bool=False): # also make cuDNN deterministic (slower)
     "Seed every random number generator a training run draws from"
@@ -86,7 +86,7 @@ def set_seed(seed:int, # seed for python's `random`, numpy and torch (every devi
     torch.manual_seed(seed)  # seeds the CPU and all CUDA devices
     if reproducible: torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
 
-# %% ../nbs/00_torch_core.ipynb #d5aec0fb
+# %% ../nbs/00_torch_core.ipynb #a2fa2dec
 class TensorBase(Tensor):
     "A `Tensor` that keeps its type and metadata through torch operations"
     _show_args = {}
@@ -97,7 +97,7 @@ class TensorBase(Tensor):
         if meta: res.__dict__.update(meta)
         return res
 
-# %% ../nbs/00_torch_core.ipynb #21a82bd9
+# %% ../nbs/00_torch_core.ipynb #f96e2206
 _nowrap = frozenset(torch.overrides.get_default_nowrap_functions() | {Tensor.as_subclass})
 
 def _first_typed(args, kwargs):
@@ -122,7 +122,7 @@ def _wrap(r, src):
     if src.__dict__: r.__dict__.update(src.__dict__)
     return r
 
-# %% ../nbs/00_torch_core.ipynb #045b8cb4
+# %% ../nbs/00_torch_core.ipynb #c66eee94
 @patch(cls_method=True)
 def __torch_function__(cls:TensorBase, func, types, args=(), kwargs=None):
     "Run `func` on plain tensors, then give its tensor results the type and metadata of the first typed argument"
@@ -143,7 +143,7 @@ def __torch_function__(cls:TensorBase, func, types, args=(), kwargs=None):
         if src is not None: return type(res)([_wrap(r, src) for r in res])
     return res
 
-# %% ../nbs/00_torch_core.ipynb #71ac4083
+# %% ../nbs/00_torch_core.ipynb #d6d79e02
 @patch
 def __repr__(self:TensorBase):
     "The class name and data, then the metadata"
@@ -151,7 +151,7 @@ def __repr__(self:TensorBase):
     if not self.__dict__: return r
     return r[:-1] + ''.join(f', {k}={v!r}' for k, v in self.__dict__.items()) + ')'
 
-# %% ../nbs/00_torch_core.ipynb #9613494a
+# %% ../nbs/00_torch_core.ipynb #55bb4467
 @patch
 def __deepcopy__(self:TensorBase, memo):
     "A copy of the data, with a deep copy of the metadata"
@@ -160,14 +160,14 @@ def __deepcopy__(self:TensorBase, memo):
     memo[id(self)] = res
     return res
 
-# %% ../nbs/00_torch_core.ipynb #647ccd43
+# %% ../nbs/00_torch_core.ipynb #344ff0ee
 def _plain(o): return o.as_subclass(Tensor) if isinstance(o, Tensor) and type(o) is not Tensor else o
 
 def to_plain(b): # any nesting of tensors and other objects
     "Strip the semantic type from every tensor in `b`"
     return apply(_plain, b)
 
-# %% ../nbs/00_torch_core.ipynb #c7aabeb6
+# %% ../nbs/00_torch_core.ipynb #0d22a22f
 def cast(x, # the object to convert
          typ:type): # the type it becomes
     "Make `x` a `typ`, keeping its data (and metadata, for tensors)"
@@ -180,7 +180,7 @@ def cast(x, # the object to convert
         return x
     except TypeError: return typ(x)
 
-# %% ../nbs/00_torch_core.ipynb #acd948ee
+# %% ../nbs/00_torch_core.ipynb #1466274f
 def retain_type(new, # result of a function; a tuple is handled elementwise
                 old=None, # the input it came from, whose type `new` should keep
                 typ:type=None): # the type to cast to, instead of `type(old)`
@@ -199,7 +199,7 @@ def retain_type(new, # result of a function; a tuple is handled elementwise
         res.__dict__.update({**old.__dict__, **res.__dict__})
     return res
 
-# %% ../nbs/00_torch_core.ipynb #7a413185
+# %% ../nbs/00_torch_core.ipynb #1fa912ce
 def _img_size(sz, who):
     "`sz` as an `(h, w)` tuple of ints; an int means a square"
     if isinstance(sz, (int, np.integer)): return (int(sz), int(sz))
@@ -211,7 +211,7 @@ def _check_ndim(res, lo, expected):
     if res.ndim < lo: raise ValueError(f"{type(res).__name__}: expected shape {expected}, got {tuple(res.shape)}")
     return res
 
-# %% ../nbs/00_torch_core.ipynb #4af49431
+# %% ../nbs/00_torch_core.ipynb #01de9c97
 class TensorImageBase(TensorBase):
     "Base of image-like tensors, (..., h, w)"
     _show_args = {'cmap': 'viridis'}
@@ -233,7 +233,7 @@ class TensorMask(TensorImageBase):
         if codes is not None: meta['codes'] = codes
         return super().__new__(cls, x, **meta)
 
-# %% ../nbs/00_torch_core.ipynb #63dba611
+# %% ../nbs/00_torch_core.ipynb #7325522a
 class TensorPoint(TensorBase):
     "Points as (n, 2) x, y pixel coordinates in an image of `img_size` (h, w)"
     _ncoords, _layout = 2, 'x, y'
@@ -254,7 +254,7 @@ class TensorBBox(TensorPoint):
     _ncoords, _layout = 4, 'x0, y0, x1, y1'
     _show_args = {'edgecolor': 'yellow', 'linewidth': 2, 'fill': False}
 
-# %% ../nbs/00_torch_core.ipynb #513fb1a3
+# %% ../nbs/00_torch_core.ipynb #4a9258bd
 class TensorCategory(TensorBase):
     "A class index, or a batch of them; metadata `vocab` names the classes"
 
@@ -264,7 +264,7 @@ class TensorMultiCategory(TensorCategory):
 class TensorText(TensorBase):
     "Token ids of a text, (seq_len,) or (bs, seq_len); metadata `vocab` names the tokens"
 
-# %% ../nbs/00_torch_core.ipynb #122b5662
+# %% ../nbs/00_torch_core.ipynb #7103c755
 def subplots(nrows:int=1, ncols:int=1,
              figsize:tuple=None, # (width, height) in inches; defaults to `imsize` per axis
              imsize:float=3, # inches per axis
@@ -274,7 +274,7 @@ def subplots(nrows:int=1, ncols:int=1,
     if figsize is None: figsize = (ncols * imsize, nrows * imsize)
     return plt.subplots(nrows, ncols, figsize=figsize, **kwargs)
 
-# %% ../nbs/00_torch_core.ipynb #7c36b5cc
+# %% ../nbs/00_torch_core.ipynb #9d82a321
 def get_grid(n:int, # number of axes wanted
              nrows:int=None, ncols:int=None, # by default, a square-ish grid
              figsize:tuple=None, title:str=None,
@@ -293,7 +293,7 @@ def get_grid(n:int, # number of axes wanted
     if title is not None: fig.suptitle(title)
     return (fig, axs) if return_fig else axs
 
-# %% ../nbs/00_torch_core.ipynb #135b3180
+# %% ../nbs/00_torch_core.ipynb #5b36afc9
 def show_image(im, # (c, h, w) or (h, w) tensor, (h, w, c) or (h, w) array, or PIL image
                ax=None, figsize=None, title=None,
                ctx=None, # same as `ax`, the name `show` methods use
@@ -312,7 +312,7 @@ def show_image(im, # (c, h, w) or (h, w) tensor, (h, w, c) or (h, w) array, or P
     ax.set_axis_off()
     return ax
 
-# %% ../nbs/00_torch_core.ipynb #f97dbeb8
+# %% ../nbs/00_torch_core.ipynb #ca3f07e2
 def show_title(o, # the title (anything printable)
                ax=None, ctx=None, # the axis (or a dict-like row, with `label`); printed if None
                label=None, # key to set `o` under when `ctx` is not an axis
@@ -326,7 +326,7 @@ def show_title(o, # the title (anything printable)
     elif label is not None: ax[label] = o
     return ax
 
-# %% ../nbs/00_torch_core.ipynb #4f60365d
+# %% ../nbs/00_torch_core.ipynb #affc92b5
 def show_images(ims, # a list of images, anything `show_image` takes
                 nrows:int=1, ncols:int=None, # defaults to one row
                 titles=None, # one title per image
@@ -341,7 +341,7 @@ def show_titled_image(o, # an `(image, title)` pair
     "Show an image with its title"
     return show_image(o[0], title=str(o[1]), **kwargs)
 
-# %% ../nbs/00_torch_core.ipynb #8c07f846
+# %% ../nbs/00_torch_core.ipynb #1649caa5
 @patch
 def show(self:TensorImageBase, ctx=None, **kwargs):
     "Show the image on `ctx`"
@@ -354,7 +354,7 @@ def show(self:TensorMask, ctx=None, **kwargs):
     if codes is not None: kwargs = {'vmin': 0, 'vmax': max(len(codes) - 1, 1), **kwargs}
     return show_image(self, ctx=ctx, **{**self._show_args, **kwargs})
 
-# %% ../nbs/00_torch_core.ipynb #61b9a9ef
+# %% ../nbs/00_torch_core.ipynb #38dd68df
 def _canvas(ctx, img_size, figsize):
     "`ctx`, or a new axis in image coordinates for an image of `img_size` (h, w)"
     if ctx is not None: return ctx
@@ -375,7 +375,7 @@ def show(self:TensorPoint, ctx=None, figsize=None, **kwargs):
     ax.scatter(xy[:, 0], xy[:, 1], **{**self._show_args, **kwargs})
     return ax
 
-# %% ../nbs/00_torch_core.ipynb #1a289e2d
+# %% ../nbs/00_torch_core.ipynb #c3788c71
 @patch
 def show(self:TensorBBox, ctx=None,
          labels=None, # one string per box, written at its top-left corner
@@ -394,7 +394,7 @@ def show(self:TensorBBox, ctx=None,
                     bbox={'facecolor': kw.get('edgecolor', 'black'), 'alpha': 0.8, 'pad': 1, 'linewidth': 0})
     return ax
 
-# %% ../nbs/00_torch_core.ipynb #051ebb94
+# %% ../nbs/00_torch_core.ipynb #f161c6db
 def _names(idxs, vocab): return [str(i) if vocab is None else str(vocab[i]) for i in idxs]
 
 @patch
@@ -419,7 +419,7 @@ def show(self:TensorText, ctx=None, vocab=None, **kwargs):
     vocab = getattr(self, 'vocab', None) if vocab is None else vocab
     return show_title(' '.join(_names(to_plain(self).flatten().tolist(), vocab)), ctx=_canvas(ctx, None, (3, 1)), **kwargs)
 
-# %% ../nbs/00_torch_core.ipynb #7ed1c0ca
+# %% ../nbs/00_torch_core.ipynb #b484dfd7
 def _to_tv(o):
     if not isinstance(o, TensorBase): return o
     from torchvision import tv_tensors as tvt
@@ -438,7 +438,7 @@ def to_tv(b): # any nesting of semantic tensors and other objects
     "Convert our semantic tensors in `b` to `torchvision.tv_tensors`"
     return apply(_to_tv, b)
 
-# %% ../nbs/00_torch_core.ipynb #12a21af4
+# %% ../nbs/00_torch_core.ipynb #50e8ef5b
 def _from_tv(o, tvt):
     if not isinstance(o, tvt.TVTensor): return o
     if isinstance(o, tvt.Image): return TensorImage(o.as_subclass(Tensor))

@@ -1,5 +1,5 @@
 "Packaging checks: the package builds, installs its modules, and imports lean."
-import subprocess, sys, zipfile, tomllib, importlib
+import subprocess, sys, zipfile, importlib
 from pathlib import Path
 import mylib
 
@@ -8,7 +8,7 @@ def modules(root):
 
 def test_version_matches_pyproject(root):
     assert mylib.__version__
-    assert tomllib.loads((root/'pyproject.toml').read_text())['project']['dynamic'] == ['version']
+    assert 'dynamic = ["version"]' in (root/"pyproject.toml").read_text()
 
 def test_every_module_has_all_and_imports(root):
     for m in modules(root):
