@@ -84,7 +84,7 @@ class Transform(metaclass=_TfmMeta):
 @patch
 def _call(self:Transform, fn, x, split_idx=None, **kwargs):
     if self.split_idx is not None and split_idx != self.split_idx: return x
-    return self._do_call(getattr(self, fn), x, **kwargs)
+    return self._do_call(fn, x, **kwargs)
 
 def _return_ann(f):
     "The return annotation of `f`, `_missing` if it has none (or is a builtin without annotations)."
@@ -97,13 +97,24 @@ def _result_type(res, x, ret):
     return res
 
 @patch
-def _do_call(self:Transform, td, x, **kwargs):
-    if isinstance(x, tuple):
-        res = tuple(self._do_call(td, x_, **kwargs) for x_ in x)
-        return res if type(x) is tuple else type(x)._make(res) if hasattr(x, '_make') else type(x)(res)
-    f = td.lookup(type(x))
-    if f is None: return x
-    return _result_type(f(x, **kwargs), x, _return_ann(f))
+def _apply_case(self:Transform, fn, x, **kwargs):
+    "Run the case of method `fn` (e.g. `'encodes'`) for the type of `x`, or return `x` when there is none."
+    td = self.__dict__.get(fn) # set by `Transform(enc, dec)`: functions without `self`
+    if td is None:
+        f = getattr(type(self), fn).lookup(type(x))
+        if f is None: return x
+        res = f(self, x, **kwargs)
+    else:
+        f = td.lookup(type(x))
+        if f is None: return x
+        res = f(x, **kwargs)
+    return _result_type(res, x, _return_ann(f))
+
+@patch
+def _do_call(self:Transform, fn, x, **kwargs):
+    if not isinstance(x, tuple): return self._apply_case(fn, x, **kwargs)
+    res = tuple(self._do_call(fn, x_, **kwargs) for x_ in x)
+    return res if type(x) is tuple else type(x)._make(res) if hasattr(x, '_make') else type(x)(res)
 
 # %% ../nbs/02_transform.ipynb #98c65cfe
 @patch
@@ -132,10 +143,7 @@ def __repr__(self:Transform):
 # %% ../nbs/02_transform.ipynb #e8c1e3c3
 class ItemTransform(Transform):
     "A transform applied to the whole item (e.g. an `(x, y)` tuple) instead of to each element."
-    def _do_call(self, td, x, **kwargs):
-        f = td.lookup(type(x))
-        if f is None: return x
-        return _result_type(f(x, **kwargs), x, _return_ann(f))
+    def _do_call(self, fn, x, **kwargs): return self._apply_case(fn, x, **kwargs)
 
 # %% ../nbs/02_transform.ipynb #9e36b377
 class DisplayedTransform(Transform):
