@@ -49,8 +49,12 @@ def _types_str(types): return '(' + ', '.join(t.__name__ for t in types) + ')'
 class TypeDispatch:
     "A callable holding functions overloaded on the types of their first `n` parameters."
     version = 0 # bumped by every `add`, so caches that saw an older registry (e.g. a base's) are dropped
-    def __init__(self, funcs=(), n=2, name=None, bases=()):
-        self.n,self.name,self.bases = n,name,tuple(bases) # bases: dispatchers searched in order when none here matches
+    def __init__(self,
+                 funcs=(), # functions to register
+                 n=2, # how many leading parameters (after `self`) to dispatch on
+                 name=None, # for messages; defaults to the first function's name
+                 bases=()): # dispatchers searched in order (their own functions) when none here matches
+        self.n,self.name,self.bases = n,name,tuple(bases)
         self.funcs,self._nreq,self._cache,self._seen = {},{},{},TypeDispatch.version # _nreq: how many dispatched arguments a candidate needs
         for f in funcs: self.add(f)
 
