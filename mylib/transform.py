@@ -12,7 +12,7 @@ import inspect, torch
 from fastcore.basics import store_attr, patch
 from fastcore.foundation import L
 from .torch_core import TensorBase, retain_type, cast, to_tv, from_tv
-from .dispatch import TypeDispatch
+from .dispatch import TypeDispatch, func_name
 
 # %% ../nbs/02_transform.ipynb #d96b71f2
 _tfm_methods = 'encodes', 'decodes', 'setups'
@@ -65,7 +65,7 @@ class Transform(metaclass=_TfmMeta):
         if order is not None: self.order = order
         if enc is not None:
             self.encodes = TypeDispatch([enc], n=1)
-            self.name = getattr(enc, '__qualname__', type(enc).__name__)
+            self.name = func_name(enc)
         if dec is not None: self.decodes = TypeDispatch([dec], n=1)
 
     @property
