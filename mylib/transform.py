@@ -73,26 +73,25 @@ class Transform(metaclass=_TfmMeta):
     @name.setter
     def name(self, v): self._name = v
 
-    def __call__(self, x, **kwargs):
-        "Encode `x`."
-        return self._call('encodes', x, **kwargs)
-    def decode(self, x, **kwargs):
-        "Decode `x`."
-        return self._call('decodes', x, **kwargs)
+    def __call__(self, x, split_idx=None, **kwargs):
+        "Encode `x` (unless this transform is for another split than `split_idx`)."
+        if self.split_idx is not None and split_idx != self.split_idx: return x
+        return self._do_call('encodes', x, **kwargs)
+    def decode(self, x, split_idx=None, **kwargs):
+        "Decode `x` (unless this transform is for another split than `split_idx`)."
+        if self.split_idx is not None and split_idx != self.split_idx: return x
+        return self._do_call('decodes', x, **kwargs)
 
 # %% ../nbs/02_transform.ipynb #2f6d3618
-@patch
-def _call(self:Transform, fn, x, split_idx=None, **kwargs):
-    if self.split_idx is not None and split_idx != self.split_idx: return x
-    return self._do_call(fn, x, **kwargs)
+_no_ann = {}
 
 def _return_ann(f):
     "The return annotation of `f`, `_missing` if it has none (or is a builtin without annotations)."
-    return getattr(f, '__annotations__', {}).get('return', _missing)
+    return getattr(f, '__annotations__', _no_ann).get('return', _missing)
 
 def _result_type(res, x, ret):
     "`res` with the semantic type of input `x`, or of the return annotation `ret` when there is one."
-    if ret is _missing: return retain_type(res, x)
+    if ret is _missing: return res if type(res) is type(x) else retain_type(res, x)
     if isinstance(ret, type) and issubclass(ret, torch.Tensor) and isinstance(res, torch.Tensor): return cast(res, ret)
     return res
 
