@@ -31,3 +31,10 @@ def test_import_is_lean():
             "print(' '.join(m for m in ('matplotlib', 'torchvision', 'pandas') if m in sys.modules))")
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == '', f'imported at import time: {out}'
+
+def test_readme_is_the_index_notebook(root):
+    "README.md and nbs/index.ipynb say the same thing (until the docs build generates one from the other)."
+    import json
+    cells = json.loads((root/'nbs'/'index.ipynb').read_text())['cells']
+    md = '\n\n'.join(''.join(c['source']) for c in cells if c['cell_type'] == 'markdown')
+    assert md.strip() == (root/'README.md').read_text().strip()
