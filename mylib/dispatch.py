@@ -98,15 +98,15 @@ def _local(self:TypeDispatch, types):
 @patch
 def lookup(self:TypeDispatch, *types):
     "The function to call for argument `types`, then from each of `bases` in turn (their own functions); None if none matches."
-    types = types[:self.n]
     if self._seen != TypeDispatch.version: self._cache,self._seen = {},TypeDispatch.version
     try: return self._cache[types]
     except KeyError: pass
+    key,types = types,types[:self.n]
     f = self._local(types)
     for b in self.bases:
         if f is not None: break
         f = b._local(types)
-    self._cache[types] = f
+    self._cache[key] = f
     return f
 
 @patch

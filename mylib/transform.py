@@ -31,10 +31,12 @@ class _TfmMeta(type):
 
     def __new__(mcs, name, bases, ns, **kwargs):
         cls = super().__new__(mcs, name, bases, dict(ns), **kwargs)
+        cls._cases = {} # the dispatchers by method name, read on the hot path without the descriptor protocol
         for nm in _tfm_methods:
             td = ns.get(nm) or TypeDispatch(n=1, name=nm)
             td.bases = tuple(b.__dict__[nm] for b in cls.__mro__[1:] if isinstance(b.__dict__.get(nm), TypeDispatch))
             setattr(cls, nm, td)
+            cls._cases[nm] = td
         return cls
 
     def __call__(cls, *args, **kwargs):
@@ -100,7 +102,7 @@ def _apply_case(self:Transform, fn, x, **kwargs):
     "Run the case of method `fn` (e.g. `'encodes'`) for the type of `x`, or return `x` when there is none."
     td = self.__dict__.get(fn) # set by `Transform(enc, dec)`: functions without `self`
     if td is None:
-        f = getattr(type(self), fn).lookup(type(x))
+        f = type(self)._cases[fn].lookup(type(x))
         if f is None: return x
         res = f(self, x, **kwargs)
     else:
@@ -186,8 +188,9 @@ class Pipeline:
         self.fs = L(f if isinstance(f, Transform) else Transform(f) for f in L(funcs)).sorted(key='order')
 
     def __call__(self, o):
-        for f in self.fs:
-            try: o = f(o, split_idx=self.split_idx)
+        split_idx = self.split_idx
+        for f in self.fs.items: # the plain list inside the `L`: iterating it directly is faster, and this runs per item
+            try: o = f(o, split_idx=split_idx)
             except Exception as e: raise _add_note(e, f"in transform {f.name} (encodes), called on a {type(o).__name__}")
         return o
 
