@@ -144,7 +144,7 @@ def __repr__(self:Transform):
 # %% ../nbs/02_transform.ipynb #e8c1e3c3
 class ItemTransform(Transform):
     "A transform applied to the whole item (e.g. an `(x, y)` tuple) instead of to each element."
-    def _do_call(self, fn, x, **kwargs): return self._apply_case(fn, x, **kwargs)
+    _do_call = Transform._apply_case # no mapping over the tuple: the case gets the whole item
 
 # %% ../nbs/02_transform.ipynb #9e36b377
 class DisplayedTransform(Transform):
