@@ -11,7 +11,7 @@ __all__ = ['Transform', 'ItemTransform', 'DisplayedTransform', 'RandTransform', 
 import inspect, random, torch
 from fastcore.basics import store_attr, patch
 from fastcore.foundation import L
-from .torch_core import TensorBase, retain_type, cast, to_tv, from_tv
+from .torch_core import TensorBase, retain_type, cast, to_tv, from_tv, add_note
 from .dispatch import TypeDispatch, func_name
 
 # %% ../nbs/02_transform.ipynb #d96b71f2
@@ -48,12 +48,6 @@ class _TfmMeta(type):
 
 # %% ../nbs/02_transform.ipynb #6878e1ba
 _missing = object()
-
-def _add_note(e, msg):
-    "Attach `msg` to exception `e`, keeping its type and traceback."
-    if hasattr(e, 'add_note'): e.add_note(msg) # Python 3.11+
-    elif e.args and isinstance(e.args[0], str): e.args = (f"{e.args[0]}\n{msg}", *e.args[1:])
-    return e
 
 class Transform(metaclass=_TfmMeta):
     "A reversible function dispatched on the type of its input; tuples are mapped element by element."
@@ -211,7 +205,7 @@ class Pipeline:
         split_idx = self.split_idx
         for f in self.fs.items: # the plain list inside the `L`: iterating it directly is faster, and this runs per item
             try: o = f(o, split_idx=split_idx)
-            except Exception as e: raise _add_note(e, f"in transform {f.name} (encodes), called on a {type(o).__name__}")
+            except Exception as e: raise add_note(e, f"in transform {f.name} (encodes), called on a {type(o).__name__}")
         return o
 
     def __repr__(self): return 'Pipeline: ' + (' -> '.join(f.name for f in self.fs) or '(empty)')
@@ -262,7 +256,7 @@ def decode(self:Pipeline,
     for f in reversed(self.fs):
         if not full and _showable(o): break
         try: o = f.decode(o, split_idx=self.split_idx)
-        except Exception as e: raise _add_note(e, f"in transform {f.name} (decodes), called on a {type(o).__name__}")
+        except Exception as e: raise add_note(e, f"in transform {f.name} (decodes), called on a {type(o).__name__}")
     return o
 
 @patch

@@ -18,7 +18,8 @@ from fastcore.basics import patch
 from fastcore.foundation import L
 from ..torch_core import to_device
 from ..dispatch import func_name
-from ..transform import Transform, ItemTransform, Pipeline, _add_note
+from ..transform import Transform, ItemTransform, Pipeline
+from ..torch_core import add_note
 from .core import TfmdLists, Datasets, TfmdDL, DataLoaders, get_item, ItemsView
 from .transforms import (ArgsRepr, RandomSplitter, ItemGetter, Categorize, MultiCategorize, OneHotEncode,
                                    EncodedMultiCategorize, RegressionSetup)
@@ -270,7 +271,7 @@ def _step(what, # the step, e.g. "type transforms of y1, transform Categorize"
         if received is not None: print(f"  it received: {received()}")
         print(f"  error: {type(e).__name__}: {e}")
         for n in getattr(e, '__notes__', []): print(f"  note: {n}")
-        raise _add_note(e, f"DataBlock.summary: failed at step: {what}")
+        raise add_note(e, f"DataBlock.summary: failed at step: {what}")
 
 def _first_failure(pipe, items):
     "Where the set-up transforms of `pipe` first fail on `items`, or what they make of the first item when they do not"

@@ -15,7 +15,8 @@ from fastcore.basics import patch, GetAttr
 from fastcore.foundation import L
 from ..torch_core import get_grid, show_title, to_cpu, retain_type
 from ..dispatch import typedispatch
-from ..transform import Pipeline, _add_note
+from ..transform import Pipeline
+from ..torch_core import add_note
 from .load import DataLoader
 
 # %% ../../nbs/04_data.core.ipynb #8914ed0c
@@ -80,7 +81,7 @@ def __getitem__(self:TfmdLists, i):
     if not isinstance(i, int) and hasattr(i, '__len__'): return [self[j] for j in i]
     o = get_item(self.items, i)
     try: return self.tfms(o)
-    except Exception as e: raise _add_note(e, f"while reading item {i} ({type(o).__name__}) of {type(self).__name__}")
+    except Exception as e: raise add_note(e, f"while reading item {i} ({type(o).__name__}) of {type(self).__name__}")
 
 @patch
 def decode(self:TfmdLists, o, full=True):

@@ -19,7 +19,8 @@ from torch.utils.data import IterableDataset, TensorDataset, get_worker_info
 from torch.utils.data import DataLoader as _TorchDataLoader
 from fastcore.basics import patch
 from ..torch_core import apply, to_device
-from ..transform import Pipeline, Transform, _add_note
+from ..transform import Pipeline, Transform
+from ..torch_core import add_note
 
 # %% ../../nbs/03_data.load.ipynb #0fd3e3dd
 def _where(path):
@@ -277,7 +278,7 @@ def __repr__(self:DataLoader):
 def do_item(self:DataLoader, i): # index of the item in the dataset
     "Item `i` of the dataset, through `after_item`"
     try: x = self._src[i]
-    except Exception as e: raise _add_note(e, f"DataLoader: getting item {i} of the dataset ({type(self.dataset).__name__})")
+    except Exception as e: raise add_note(e, f"DataLoader: getting item {i} of the dataset ({type(self.dataset).__name__})")
     return self._after_item(x, i)
 
 @patch
@@ -285,7 +286,7 @@ def _after_item(self:DataLoader, x, i, where=''):
     "`after_item` on item `x`, number `i` (in the dataset, or of the stream `where`)"
     if self.after_item is None: return x
     try: return self.after_item(x)
-    except Exception as e: raise _add_note(e, f"DataLoader: in after_item {_name(self.after_item)}, on item {i}{where}, a {_describe(x)}")
+    except Exception as e: raise add_note(e, f"DataLoader: in after_item {_name(self.after_item)}, on item {i}{where}, a {_describe(x)}")
 
 @patch
 def create_batch(self:DataLoader, items): # a list of items
@@ -293,10 +294,10 @@ def create_batch(self:DataLoader, items): # a list of items
     if self.before_batch is not None:
         try: items = self.before_batch(items)
         except Exception as e:
-            raise _add_note(e, f"DataLoader: in before_batch {_name(self.before_batch)}, on a list of {len(items)} items like {_describe(items[0]) if len(items) else '-'}")
+            raise add_note(e, f"DataLoader: in before_batch {_name(self.before_batch)}, on a list of {len(items)} items like {_describe(items[0]) if len(items) else '-'}")
     try: return self.collate_fn(items)
     except Exception as e:
-        raise _add_note(e, f"DataLoader: in collate_fn {_name(self.collate_fn)}, on a list of {len(items)} items like {_describe(items[0]) if len(items) else '-'}")
+        raise add_note(e, f"DataLoader: in collate_fn {_name(self.collate_fn)}, on a list of {len(items)} items like {_describe(items[0]) if len(items) else '-'}")
 
 # %% ../../nbs/03_data.load.ipynb #bd117d1a
 @patch(as_prop=True)
@@ -312,12 +313,12 @@ def _make_batch(self:DataLoader, b, idxs, seed=None):
     "Batch number `b`, of the items at `idxs`, built with the random generators seeded from `seed`"
     if self._fast:
         try: return self._src.gather(idxs)
-        except Exception as e: raise _add_note(e, f"DataLoader: gathering batch {b} from dataset indices {_short(idxs)}")
+        except Exception as e: raise add_note(e, f"DataLoader: gathering batch {b} from dataset indices {_short(idxs)}")
     idxs = idxs.tolist() if isinstance(idxs, Tensor) else idxs
     with _seeded(seed):
         items = [self.do_item(i) for i in idxs]
         try: return self.create_batch(items)
-        except Exception as e: raise _add_note(e, f"DataLoader: building batch {b} from dataset indices {_short(idxs)}")
+        except Exception as e: raise add_note(e, f"DataLoader: building batch {b} from dataset indices {_short(idxs)}")
 
 # %% ../../nbs/03_data.load.ipynb #41330c02
 def _chunks(it, bs, drop_last):
@@ -361,7 +362,7 @@ def _stream(self:DataLoader, epoch, worker=0):
         with _seeded(None if self.seed is None else _mix(self.seed, epoch, b, worker)):
             items = [self._after_item(x, seen + j, where) for j, x in enumerate(raw)]
             try: batch = self.create_batch(items)
-            except Exception as e: raise _add_note(e, f"DataLoader: building batch {b}{where}")
+            except Exception as e: raise add_note(e, f"DataLoader: building batch {b}{where}")
         seen += len(raw)
         yield batch  # outside `_seeded`: the consumer's random draws are its own
 
@@ -465,10 +466,10 @@ def _finish(self:DataLoader, b, i, pinned=False):
     if self._pin and not pinned: b = apply(_pin_one, b)
     if self.device is not None:
         try: b = to_device(b, self.device, non_blocking=self._pin)
-        except Exception as e: raise _add_note(e, f"DataLoader: moving batch {i}, a {_describe(b)}, to {self.device}")
+        except Exception as e: raise add_note(e, f"DataLoader: moving batch {i}, a {_describe(b)}, to {self.device}")
     if self.after_batch is None: return b
     try: return self.after_batch(b)
-    except Exception as e: raise _add_note(e, f"DataLoader: in after_batch {_name(self.after_batch)}, on batch {i}, a {_describe(b)}")
+    except Exception as e: raise add_note(e, f"DataLoader: in after_batch {_name(self.after_batch)}, on batch {i}, a {_describe(b)}")
 
 @patch
 def __iter__(self:DataLoader):
