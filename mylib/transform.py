@@ -157,8 +157,8 @@ class RandTransform(DisplayedTransform):
                  p=1., # probability of applying
                  split_idx=0, # 0: training only; None: every split (see the split in `before_call`)
                  order=None):
-        super().__init__(split_idx=split_idx, order=order)
-        self.p = p
+        super().__init__(order=order)
+        self.split_idx,self.p = split_idx,p # set here: `Transform` reads `split_idx=None` as "keep the class default"
 
     def before_call(self, b, split_idx):
         "Draw this item's random parameters; by default only whether to apply at all (`self.do`)."

@@ -79,11 +79,16 @@ def _as_block(b, i):
         raise TypeError(f"DataBlock: block {i} is a {type(b).__name__}; expected a `TransformBlock`, or a function or class returning one (e.g. `CategoryBlock`)")
     return b
 
+def _tfm_key(t): return type(t) if isinstance(t, Transform) else id(t)
+
 def _merge_tfms(*tfm_lists):
-    "The transforms of `tfm_lists`, one per class (the last given wins; functions by identity), sorted by `order`"
-    res = {}
-    for t in (t for tl in tfm_lists for t in L(tl)): res[type(t) if isinstance(t, Transform) else id(t)] = t
-    return sorted(res.values(), key=lambda t: getattr(t, 'order', 0))
+    "The transforms of `tfm_lists`, a later list's replacing earlier lists' of the same class (functions by identity), sorted by `order`"
+    res = []
+    for tl in tfm_lists:
+        tl = list(L(tl))
+        keys = {_tfm_key(t) for t in tl}
+        res = [t for t in res if _tfm_key(t) not in keys] + tl # within one list, every transform stays (two warps are two warps)
+    return sorted(res, key=lambda t: getattr(t, 'order', 0))
 
 def _per_block(fs, n, what):
     "Getters `fs` for `n` blocks: a list of `n`, or one callable used for all"
