@@ -380,7 +380,7 @@ def show(self:TensorPoint, ctx=None, figsize=None, **kwargs):
     "Scatter the points on `ctx`, or on a new axis sized to `img_size`"
     ax = _canvas(ctx, getattr(self, 'img_size', None), figsize)
     xy = to_np(to_plain(self).reshape(-1, 2))
-    ax.scatter(xy[:, 0], xy[:, 1], **{**self._show_args, **kwargs})
+    ax.scatter(xy[:, 0] - 0.5, xy[:, 1] - 0.5, **{**self._show_args, **kwargs})  # matplotlib centres pixel 0 on 0, we on 0.5
     return ax
 
 # %% ../nbs/00_torch_core.ipynb #c3788c71
@@ -396,9 +396,9 @@ def show(self:TensorBBox, ctx=None,
     ax, kw = _canvas(ctx, getattr(self, 'img_size', None), figsize), {**self._show_args, **kwargs}
     for i, (x0, y0, x1, y1) in enumerate(boxes):
         if x1 <= x0 or y1 <= y0: continue
-        ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, **kw))
+        ax.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, **kw))
         if labels is not None:
-            ax.text(x0, y0, str(labels[i]), va='bottom', fontsize=8, color='black',
+            ax.text(x0 - 0.5, y0 - 0.5, str(labels[i]), va='bottom', fontsize=8, color='black',
                     bbox={'facecolor': kw.get('edgecolor', 'black'), 'alpha': 0.8, 'pad': 1, 'linewidth': 0})
     return ax
 
@@ -438,7 +438,7 @@ def _to_tv(o):
         sz = getattr(o, 'img_size', None)
         if sz is None: raise ValueError(f"to_tv: a {name} needs `img_size` (h, w) to become torchvision's `canvas_size`")
         if isinstance(o, TensorBBox): return tvt.BoundingBoxes(x, format='XYXY', canvas_size=sz)
-        return tvt.KeyPoints(x, canvas_size=sz)
+        return tvt.KeyPoints(x - 0.5, canvas_size=sz)  # torchvision's key points are pixel indices (centre of pixel 0 at 0)
     if isinstance(o, TensorCategory): return x  # labels pass through torchvision transforms as plain tensors
     raise TypeError(f"to_tv: {name} has no torchvision counterpart (supported: TensorImage, TensorMask, TensorBBox, TensorPoint, TensorCategory)")
 
@@ -451,7 +451,7 @@ def _from_tv(o, tvt):
     if not isinstance(o, tvt.TVTensor): return o
     if isinstance(o, tvt.Image): return TensorImage(o.as_subclass(Tensor))
     if isinstance(o, tvt.Mask): return TensorMask(o.as_subclass(Tensor))
-    if isinstance(o, tvt.KeyPoints): return TensorPoint(o.as_subclass(Tensor), img_size=tuple(o.canvas_size))
+    if isinstance(o, tvt.KeyPoints): return TensorPoint(o.as_subclass(Tensor) + 0.5, img_size=tuple(o.canvas_size))
     if isinstance(o, tvt.BoundingBoxes):
         if tvt.is_rotated_bounding_format(o.format):
             raise ValueError(f"from_tv: rotated boxes ({o.format.name}) have no TensorBBox counterpart")
