@@ -438,14 +438,15 @@ def get_preds(self:Learner,
               with_input=False, # also return the inputs
               with_decoded=False, # also return the predictions decoded by the loss function (e.g. argmax)
               with_loss=False, # also return each item's loss
-              act=None): # activation applied to predictions; default the loss function's (e.g. softmax)
+              act=None, # activation applied to predictions; default the loss function's (e.g. softmax)
+              cbs=None): # callbacks for this run only (e.g. a `HookCallback` collecting features)
     "Predictions (and targets, and optionally inputs, decoded predictions, losses) for a whole loader."
     if dl is None: dl = self.dls[ds_idx].new(shuffle=False, drop_last=False)
     if act is None: act = getattr(self.loss_func, 'activation', None)
     n = dl.n # number of items
     self._prepare_eval()
     gather = GatherPreds(n, with_input=with_input, with_loss=with_loss, act=act)
-    with self.added_cbs(gather), self.removed_cbs([c for c in self.cbs if isinstance(c, Recorder)]):
+    with self.added_cbs([gather] + list(L(cbs))), self.removed_cbs([c for c in self.cbs if isinstance(c, Recorder)]):
         self._do_epoch_validate(dl=dl)
     r = gather.res
     res = [r.get('preds'), r.get('targs')]
