@@ -18,6 +18,7 @@ L_ = try_import("lightning")
 mylib_learner = try_import("mylib.learner")
 mylib_load = try_import("mylib.data.load")
 mylib_core = try_import("mylib.data.core")
+mylib_progress = try_import("mylib.callback.progress")  # adds `Learner.no_bar`
 
 N, D, BS, EPOCHS, LR = 20_000, 32, 64, 2, 1e-3  # rows, features, batch size, epochs, learning rate
 
@@ -35,12 +36,12 @@ def raw_loop(x, y):
             loss.backward(); opt.step(); opt.zero_grad()
 
 def ours(x, y):
-    "Our Learner with its default callbacks (no progress bar exists yet; the recorder logs nothing here)"
+    "Our Learner with its default callbacks, bar off and nothing logged"
     n_train = N  # train on every row; a one-row validation set keeps the comparison about the training loop
     dls = mylib_core.DataLoaders(mylib_load.DataLoader((x, y), bs=BS, shuffle=True), mylib_load.DataLoader((x[:1], y[:1]), bs=BS))
     learn = mylib_learner.Learner(dls, mlp(), loss_func=nn.MSELoss(), lr=LR)
     learn.logger = lambda *a: None
-    learn.fit(EPOCHS)
+    with learn.no_bar(): learn.fit(EPOCHS)
 
 def fastai_learner(x, y):
     "fastai's Learner, progress bar off"
