@@ -18,7 +18,7 @@ from fastcore.basics import GetAttr, patch, store_attr
 from fastcore.foundation import L
 from .torch_core import to_device, to_plain, to_cpu, to_np, apply, add_note, retain_type, TensorCategory, TensorMultiCategory, TensorMask
 from .callback.core import *
-from .callback.core import _events, _inner_loop
+from .callback.core import _events, _inner_loop, _camel2snake
 from .optimizer import Adam, norm_params
 from .losses import CrossEntropyLossFlat, BCEWithLogitsLossFlat, MSELossFlat, reduction_as
 from .data.load import DataLoader
@@ -296,9 +296,7 @@ class Metric:
     @property
     def value(self): raise NotImplementedError
     @property
-    def name(self): return _camel_name(type(self).__name__)
-
-def _camel_name(n): return n[0].lower() + n[1:] if n else n
+    def name(self): return _camel2snake(type(self).__name__)
 
 class AvgMetric(Metric):
     "The batch-size weighted average of `func(pred, *yb)` over the batches."
@@ -311,7 +309,9 @@ class AvgMetric(Metric):
     @property
     def value(self): return self.total / self.count if self.count else None
     @property
-    def name(self): return getattr(self.func, 'name', None) or getattr(self.func, '__name__', type(self.func).__name__)
+    def name(self):
+        f = getattr(self.func, 'func', self.func) # a `partial` is named after its function
+        return getattr(f, 'name', None) or getattr(f, '__name__', type(f).__name__)
 
 class AvgLoss(Metric):
     "The batch-size weighted average of the loss."

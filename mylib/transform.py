@@ -85,10 +85,16 @@ def _return_ann(f):
     "The return annotation of `f`, `_missing` if it has none (or is a builtin without annotations)."
     return getattr(f, '__annotations__', _no_ann).get('return', _missing)
 
+def _keep_meta(new, old):
+    "`new` with the metadata of `old` it has no value for (a label's `vocab`, a mask's `codes`)."
+    if isinstance(new, TensorBase) and isinstance(old, TensorBase):
+        for k,v in old.__dict__.items(): new.__dict__.setdefault(k, v)
+    return new
+
 def _result_type(res, x, ret):
     "`res` with the semantic type of input `x`, or of the return annotation `ret` when there is one."
     if ret is _missing: return res if type(res) is type(x) else retain_type(res, x)
-    if isinstance(ret, type) and issubclass(ret, torch.Tensor) and isinstance(res, torch.Tensor): return cast(res, ret)
+    if isinstance(ret, type) and issubclass(ret, torch.Tensor) and isinstance(res, torch.Tensor): return _keep_meta(cast(res, ret), x)
     return res
 
 @patch
@@ -172,10 +178,7 @@ class RandTransform(DisplayedTransform):
 # %% ../nbs/02_transform.ipynb #74770e0f
 def _restore(new, old):
     "`new` with the type of `old` where it lost it, and the metadata of `old` it has no value for."
-    new = retain_type(new, old)
-    if isinstance(new, TensorBase) and isinstance(old, TensorBase):
-        for k,v in old.__dict__.items(): new.__dict__.setdefault(k, v)
-    return new
+    return _keep_meta(retain_type(new, old), old)
 
 class TvTransform(ItemTransform, DisplayedTransform):
     "Apply a `torchvision.transforms.v2` transform to a whole item of semantic tensors, keeping types and metadata."
