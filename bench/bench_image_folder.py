@@ -16,19 +16,19 @@ from mylib.vision.shapes import make_shapes  # noqa: E402
 N, SIZE, OUT, BS = 2000, 256, 128, 64  # JPEGs of SIZE px, resized to OUT px, batches of BS
 
 def ours(folder, nw):
-    "`ImageDataLoaders.from_folder` with `Resize` per item (JPEGs decoded at reduced size), no batch transforms"
+    "`ImageDataLoaders.from_folder` with `Resize` per item (JPEGs decoded at reduced size) and its default `IntToFloatTensor` per batch"
     dls = mylib_data.ImageDataLoaders.from_folder(folder, valid_pct=0., seed=0, item_tfms=Resize(OUT), bs=BS,
                                                   num_workers=nw, persistent_workers=nw > 0)
     return dls.train
 
 def torchvision(folder, nw):
-    "`torchvision.datasets.ImageFolder` with v2 transforms (to tensor, resize, centre crop), torch's DataLoader"
-    tfm = tv2.Compose([tv2.PILToTensor(), tv2.Resize(OUT, antialias=True), tv2.CenterCrop(OUT)])
+    "`torchvision.datasets.ImageFolder` with v2 transforms (to tensor, resize, centre crop, to float in [0, 1] as the others do), torch's DataLoader"
+    tfm = tv2.Compose([tv2.PILToTensor(), tv2.Resize(OUT, antialias=True), tv2.CenterCrop(OUT), tv2.ToDtype(torch.float32, scale=True)])
     return TorchDataLoader(tv_datasets.ImageFolder(folder, transform=tfm), batch_size=BS, shuffle=True, drop_last=True,
                            num_workers=nw, persistent_workers=nw > 0)
 
 def fastai(folder, nw):
-    "fastai's `ImageDataLoaders.from_folder` with `Resize` per item"
+    "fastai's `ImageDataLoaders.from_folder` with `Resize` per item and its default `IntToFloatTensor` per batch"
     F = fastai_all
     dls = F.ImageDataLoaders.from_folder(folder, valid_pct=0.01, seed=0, item_tfms=F.Resize(OUT), bs=BS, num_workers=nw, device='cpu')
     return dls.train
