@@ -42,9 +42,10 @@ class TrackerCallback(Callback):
                  reset_on_fit=True): # forget the best value at the start of each `fit`
         if comp is None: comp = operator.lt if any(s in monitor.lower() for s in lower_is_better) else operator.gt
         store_attr('monitor,comp,min_delta,reset_on_fit')
-        self.best,self.best_epoch,self.idx,self.value,self.new_best = None,None,None,None,False
+        self.best,self.best_epoch,self.idx,self.value,self.new_best,self.wait = None,None,None,None,False,0
 
     def before_fit(self):
+        self.wait = 0 # epochs since the last improvement
         if self.reset_on_fit: self.best,self.best_epoch = None,None
         rec = getattr(self.learn, 'recorder', None)
         if rec is None: raise ValueError(f"{type(self).__name__} reads the Recorder's history, but the learner has no `recorder`")
@@ -59,6 +60,7 @@ class TrackerCallback(Callback):
         self.value = None if v is None else float(v)
         self.new_best = self.value is not None and self._improves(self.value)
         if self.new_best: self.best,self.best_epoch = self.value,self.epoch
+        if self.value is not None: self.wait = 0 if self.new_best else self.wait + 1
 
     def _improves(self, v):
         "Whether `v` beats the best value by more than `min_delta` (NaN never does)."
@@ -78,17 +80,11 @@ class EarlyStoppingCallback(TrackerCallback):
                  patience=1, # epochs without improvement before stopping
                  reset_on_fit=True): # forget the best value at the start of each `fit`
         super().__init__(monitor=monitor, comp=comp, min_delta=min_delta, reset_on_fit=reset_on_fit)
-        self.patience,self.wait = patience,0
-
-    def before_fit(self):
-        super().before_fit()
-        self.wait = 0
+        self.patience = patience
 
     def after_epoch(self):
         super().after_epoch()
-        if self.value is None: return
-        self.wait = 0 if self.new_best else self.wait + 1
-        if self.wait >= self.patience:
+        if self.value is not None and self.wait >= self.patience:
             self.logger(f"no improvement in {self.monitor} for {_epochs(self.wait)} (best {self.best:.6f} at epoch "
                         f"{self.best_epoch}); stopping after epoch {self.epoch}")
             raise CancelFitException()
@@ -146,17 +142,10 @@ class ReduceLROnPlateau(TrackerCallback):
                              f"PyTorch's factor=0.1 is factor=10 here")
         super().__init__(monitor=monitor, comp=comp, min_delta=min_delta, reset_on_fit=reset_on_fit)
         store_attr('patience,factor,min_lr')
-        self.wait = 0
-
-    def before_fit(self):
-        super().before_fit()
-        self.wait = 0
 
     def after_epoch(self):
         super().after_epoch()
-        if self.value is None: return
-        self.wait = 0 if self.new_best else self.wait + 1
-        if self.wait < self.patience: return
+        if self.value is None or self.wait < self.patience: return
         self.wait = 0
         old = [h['lr'] for h in self.opt.hypers]
         new = [max(lr / self.factor, self.min_lr) for lr in old]
