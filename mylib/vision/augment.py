@@ -463,33 +463,28 @@ class Brightness(LightingTfm):
         v = per_sample(self.draw, lambda: _uniform(0.5 * (1 - m), 0.5 * (1 + m), bs, device), bs, device, who=f"{self.name}: `draw`")
         return None, torch.logit(v, eps=1e-6) * coin(self.p, bs, device), None
 
-class Contrast(LightingTfm):
+class _FactorLighting(LightingTfm):
+    "Base of lighting transforms scaling by a per-sample factor in [1 - max_lighting, 1 / (1 - max_lighting)], log-uniform"
+    def __init__(self, max_lighting:float=0.2, # the factors' range, log-uniform
+                 p:float=0.75, # probability per sample
+                 draw=None): # factors (1: unchanged) instead of random ones
+        if not 0 <= max_lighting < 1: raise ValueError(f"{type(self).__name__}: `max_lighting` must be in [0, 1), got {max_lighting}")
+        super().__init__(p=p)
+        self.max_lighting, self.draw = max_lighting, draw
+
+    def factors(self, bs, device):
+        "This batch's factors: drawn (or `draw`n) where the coin says apply, 1 elsewhere"
+        lo = 1 - self.max_lighting
+        f = per_sample(self.draw, lambda: _log_uniform(lo, 1 / lo, bs, device), bs, device, who=f"{self.name}: `draw`")
+        return torch.where(coin(self.p, bs, device), f, 1.)
+
+class Contrast(_FactorLighting):
     "Change the contrast of samples by a factor in [1 - max_lighting, 1 / (1 - max_lighting)], each with probability `p`"
-    def __init__(self, max_lighting:float=0.2, # the factors' range, log-uniform
-                 p:float=0.75, # probability per sample
-                 draw=None): # contrast factors (1: unchanged) instead of random ones
-        if not 0 <= max_lighting < 1: raise ValueError(f"Contrast: `max_lighting` must be in [0, 1), got {max_lighting}")
-        super().__init__(p=p)
-        self.max_lighting, self.draw = max_lighting, draw
+    def params(self, bs, device): return self.factors(bs, device), None, None
 
-    def params(self, bs, device):
-        lo = 1 - self.max_lighting
-        c = per_sample(self.draw, lambda: _log_uniform(lo, 1 / lo, bs, device), bs, device, who=f"{self.name}: `draw`")
-        return torch.where(coin(self.p, bs, device), c, 1.), None, None
-
-class Saturation(LightingTfm):
-    "Change the saturation of samples by a factor in [1 - max_lighting, 1 / (1 - max_lighting)], each with probability `p`"
-    def __init__(self, max_lighting:float=0.2, # the factors' range, log-uniform
-                 p:float=0.75, # probability per sample
-                 draw=None): # saturation factors (0: grey, 1: unchanged) instead of random ones
-        if not 0 <= max_lighting < 1: raise ValueError(f"Saturation: `max_lighting` must be in [0, 1), got {max_lighting}")
-        super().__init__(p=p)
-        self.max_lighting, self.draw = max_lighting, draw
-
-    def params(self, bs, device):
-        lo = 1 - self.max_lighting
-        s = per_sample(self.draw, lambda: _log_uniform(lo, 1 / lo, bs, device), bs, device, who=f"{self.name}: `draw`")
-        return None, None, saturation_mat(torch.where(coin(self.p, bs, device), s, 1.))
+class Saturation(_FactorLighting):
+    "Change the saturation of samples by a factor (0: grey, 1: unchanged) in [1 - max_lighting, 1 / (1 - max_lighting)], each with probability `p`"
+    def params(self, bs, device): return None, None, saturation_mat(self.factors(bs, device))
 
 class Hue(LightingTfm):
     "Shift the hue of samples by up to `max_hue` turns either way, each with probability `p`"
