@@ -75,6 +75,8 @@ class TypeDispatch:
         sigs = '\n'.join(f'  {_sig_str(s)} -> {func_name(f)}' for s,f in self.funcs.items())
         return f"{type(self).__name__} {self.name}:\n{sigs}" if sigs else f"{type(self).__name__} {self.name}: empty"
 
+    def __getstate__(self): return {**self.__dict__, '_cache': {}, '_seen': -1} # the cache holds whatever types were seen: not worth saving
+
 # %% ../nbs/01_dispatch.ipynb #87ba8469
 def _dominates(a, b):
     "Distance vector `a` is nowhere farther than `b`, and not equal to it."

@@ -161,11 +161,20 @@ def __call__(self:Learner, event_name):
 
 # %% ../nbs/13a_learner.ipynb #fac89335
 @patch
-def _with_events(self:Learner, f, name, ex, final=None):
+def _with_events(self:Learner, f, name, ex):
     try: self(f'before_{name}'); f()
     except ex: self(f'after_cancel_{name}')
+    except BaseException as e:
+        if name == 'fit': self._clean_up(e)
+        raise
     self(f'after_{name}')
-    if final is not None: final()
+
+@patch
+def _clean_up(self:Learner, e):
+    "Fire `after_fit` after error `e` stopped training; a callback failing there is noted on `e`, not raised over it."
+    for cb in self._by_event['after_fit']:
+        try: cb('after_fit')
+        except Exception as e2: add_note(e, f"while cleaning up after it, callback {type(cb).__name__} failed too: {e2!r}")
 
 @patch
 def _split(self:Learner, b):
@@ -465,13 +474,13 @@ def get_preds(self:Learner,
     return tuple(res)
 
 # %% ../nbs/13a_learner.ipynb #cf494596
-def atomic_save(obj, fname):
-    "`torch.save(obj)` to `fname` through a temporary file and a rename, so `fname` is never half-written."
+def atomic_save(obj, fname, save=torch.save): # `save(obj, file)` writes `obj` to an open binary file
+    "`save(obj)` to `fname` through a temporary file and a rename, so `fname` is never half-written."
     fname = Path(fname)
     fname.parent.mkdir(parents=True, exist_ok=True)
     fd,tmp = tempfile.mkstemp(dir=fname.parent, prefix=f'.{fname.name}.', suffix='.tmp')
     try:
-        with os.fdopen(fd, 'wb') as f: torch.save(obj, f)
+        with os.fdopen(fd, 'wb') as f: save(obj, f)
         os.replace(tmp, fname)
     except BaseException:
         if os.path.exists(tmp): os.remove(tmp)

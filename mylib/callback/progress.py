@@ -229,7 +229,7 @@ def no_bar(self:Learner):
 # %% ../../nbs/16_callback.progress.ipynb #1a283a2c
 class ShowGraphCallback(Callback):
     "Plot the training and validation losses: live in a notebook, once at the end elsewhere."
-    order = 55 # after the `Recorder` has written the epoch's row
+    order,skip_in_lr_find = 55,True # after the `Recorder` has written the epoch's row; `lr_find` draws its own plot
     def __init__(self,
                  fname=None, # also save the final figure there (relative to `learn.path`)
                  live=None): # redraw after each epoch; default: when in a notebook
@@ -276,7 +276,7 @@ class ShowGraphCallback(Callback):
 # %% ../../nbs/16_callback.progress.ipynb #0d70d5c3
 class CSVLogger(Callback):
     "Write the `Recorder`'s row of each epoch to a CSV file."
-    order = 55 # after the `Recorder` has written the epoch's row, before any callback that stops training
+    order,skip_in_lr_find = 55,True # after the `Recorder` has written the epoch's row, before any callback that stops training; `lr_find`'s probe is not history
     def __init__(self,
                  fname='history.csv', # the file, relative to `learn.path`
                  append=False): # add to an existing file instead of replacing it

@@ -377,7 +377,7 @@ def lr_find(self:Learner,
             suggest_funcs=(minimum, steep, valley, slide)): # functions `f(lrs, losses) -> lr`
     "Try rates from `start_lr` to `end_lr` for `num_it` batches and suggest some; the learner is left as it was"
     finder = LRFinder(start_lr, end_lr, num_it, stop_div)
-    with self.rolled_back():
+    with self.rolled_back(), self.removed_cbs([cb for cb in self.cbs if cb.skip_in_lr_find]):
         self.logger = noop
         self.fit(math.ceil(num_it / len(self.dls.train)), cbs=finder)
     lrs,losses = _trim(finder.lrs, finder.losses, num_it)

@@ -34,7 +34,7 @@ lower_is_better = ['loss', 'err', 'mae', 'mse', 'msle', 'rmspe', 'perplexity'] #
 
 class TrackerCallback(Callback):
     "Base of callbacks acting on the best value so far of one recorded loss or metric, `monitor`."
-    order = 60 # after the `Recorder` (50) has written the epoch's row
+    order,skip_in_lr_find = 60,True # after the `Recorder` (50) has written the epoch's row; `lr_find`'s probe is not a run to track
     def __init__(self,
                  monitor='valid_loss', # a column of the `Recorder`'s table: 'valid_loss', 'train_loss' or a metric's name
                  comp=None, # `comp(new, best)` is True when `new` is better; default `<` for losses and errors (`lower_is_better`), else `>`

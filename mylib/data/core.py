@@ -380,3 +380,17 @@ def test_set(dsets, # the `Datasets` (or `TfmdLists`) whose pipelines to use
 def test_dl(self:DataLoaders, items, with_labels=False, **kwargs):
     "A loader over new `items`, with the validation loader's transforms and options (`kwargs` change them)."
     return self.valid.new(dataset=test_set(self.valid_ds, items, with_labels=with_labels), **kwargs)
+
+# %% ../../nbs/04_data.core.ipynb #2d043613
+def _empty(ds):
+    "A dataset like `ds` with no items."
+    if hasattr(ds, 'new_empty'): return ds.new_empty()
+    if hasattr(ds, 'tensors'): return type(ds)(*(t[:0] for t in ds.tensors)) # a `TensorDataset`
+    if hasattr(ds, 'shape'): return ds[:0]
+    if isinstance(ds, tuple) and all(hasattr(c, 'shape') for c in ds): return tuple(c[:0] for c in ds)
+    raise TypeError(f"new_empty: can't empty a dataset of type {type(ds).__name__}; give it a `new_empty()` method")
+
+@patch
+def new_empty(self:DataLoaders):
+    "These loaders, with their set-up transforms and options, over no items."
+    return type(self)(*(dl.new(dataset=_empty(dl.dataset)) for dl in self.loaders), path=self.path, device=self.device)
