@@ -6,7 +6,7 @@ Docs: https://mylib-dev.github.io/mylib/learner.html.md"""
 
 # %% auto #0
 __all__ = ['synth_dls', 'RegModel', 'trainable_params', 'infer_loss_func', 'Learner', 'TrainEvalCallback', 'default_callbacks',
-           'Metric', 'AvgMetric', 'AvgLoss', 'AvgSmoothLoss', 'Recorder', 'GatherPreds', 'atomic_save']
+           'Metric', 'AvgMetric', 'AvgLoss', 'AvgSmoothLoss', 'Recorder', 'GatherPreds', 'load_learner']
 
 # %% ../nbs/13a_learner.ipynb #f3672756
 import os, time, math, warnings, tempfile
@@ -23,6 +23,7 @@ from .optimizer import Adam, norm_params
 from .losses import CrossEntropyLossFlat, BCEWithLogitsLossFlat, MSELossFlat, reduction_as
 from .data.load import DataLoader
 from .data.core import DataLoaders
+from .serialize import atomic_save, to_spec, save_spec, load_spec, is_pickle
 
 # %% ../nbs/13a_learner.ipynb #932ca0a6
 def synth_dls(n_train=160, n_valid=32, # number of items in each split
@@ -474,18 +475,6 @@ def get_preds(self:Learner,
     return tuple(res)
 
 # %% ../nbs/13a_learner.ipynb #cf494596
-def atomic_save(obj, fname, save=torch.save): # `save(obj, file)` writes `obj` to an open binary file
-    "`save(obj)` to `fname` through a temporary file and a rename, so `fname` is never half-written."
-    fname = Path(fname)
-    fname.parent.mkdir(parents=True, exist_ok=True)
-    fd,tmp = tempfile.mkstemp(dir=fname.parent, prefix=f'.{fname.name}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f: save(obj, f)
-        os.replace(tmp, fname)
-    except BaseException:
-        if os.path.exists(tmp): os.remove(tmp)
-        raise
-
 @patch
 def save(self:Learner, name, with_opt=True):
     "Save model (and optimizer) state to `path/model_dir/name.pth`; returns the file."
@@ -550,3 +539,48 @@ def show_results(self:Learner, ds_idx=1, dl=None, max_n=9, shuffle=True, **kwarg
     with torch.no_grad(): pred = self.model(*self.xb)
     dec = self._decode(act(pred) if act else pred)
     return dl.show_results(b, to_cpu(dec), max_n=max_n, **kwargs)
+
+# %% ../nbs/13a_learner.ipynb #5034f8c5
+_settings = ('opt_func', 'lr', 'splitter', 'metrics', 'path', 'model_dir', 'wd', 'wd_bn_bias', 'train_bn', 'moms')
+
+def _describable(o, where):
+    "Whether `to_spec` can describe `o`; a warning saying why not."
+    try: to_spec(o, where); return True
+    except TypeError as e: warnings.warn(f"export: {e}; the loaded learner goes without it"); return False
+
+@patch
+def _export_state(self:Learner):
+    "What `export` saves: the parts inference needs, and the settings that can be described."
+    settings = {k: getattr(self, k) for k in _settings}
+    settings['metrics'] = list(settings['metrics'])
+    return {'dls': self.dls.new_empty(), 'model': self.model, 'loss_func': self.loss_func, 'target_types': self._target_types(),
+            'settings': {k: v for k,v in settings.items() if _describable(v, f'learn.{k}')}}
+
+@patch
+def export(self:Learner,
+           fname='export.safetensors', # relative to `learn.path`
+           pickle=False): # write a pickle (`torch.save`) instead: for objects only pickle can save; loading it needs an opt-in
+    "Save the model, its weights and the transforms of the data (none of the data), for `load_learner`."
+    fname = self.path/fname
+    state = self._export_state()
+    if pickle: atomic_save(state, fname)
+    else: save_spec(state, fname, 'learn')
+    return fname
+
+# %% ../nbs/13a_learner.ipynb #3b0e143e
+def load_learner(fname, # a file written by `Learner.export`
+                 cpu=True, # put the model and loaders on the CPU; False: keep the device they were saved with
+                 trust=(), # modules whose classes and functions may be loaded too, e.g. `['mymodels']`
+                 pickle=False): # allow loading a pickled export (`export(pickle=True)`): unpickling runs any code the file names
+    "The `Learner` saved by `export`, ready to `predict`."
+    fname = Path(fname)
+    if fname.exists() and is_pickle(fname):
+        if not pickle: raise ValueError(f"{fname} is a pickled export: loading it runs whatever code it names. "
+                                        "If you trust where it comes from, pass pickle=True")
+        state = torch.load(fname, map_location='cpu' if cpu else None, weights_only=False)
+    else: state = load_spec(fname, trust)
+    dls = state['dls'].cpu() if cpu else state['dls']
+    learn = Learner(dls, state['model'], loss_func=state['loss_func'], **state['settings'])
+    learn._ttypes = state['target_types']
+    if cpu: learn.model.cpu()
+    return learn
