@@ -358,7 +358,7 @@ class Recorder(Callback):
     order = 50
     def __init__(self, beta=0.98): self.smooth_loss,self.avg_loss = AvgSmoothLoss(beta),AvgLoss()
     def before_fit(self):
-        self.lrs,self.losses,self.smooth_losses,self.values,self.hps = [],[],[],[],{}
+        self.lrs,self.losses,self.smooth_losses,self.values,self.hps,self.iters = [],[],[],[],{},[] # iters: training batches done at each epoch's end
         self.smooth_loss.reset()
         names = ['train_loss', 'valid_loss'] + [m.name for m in self.metrics]
         self.metric_names = ['epoch'] + names + ['time']
@@ -389,6 +389,7 @@ class Recorder(Callback):
         else: self.log += [self.avg_loss.value] + [m.value for m in self.metrics]
         self.log.append(time.time() - self.start_epoch)
         self.values.append(self.log[1:-1])
+        self.iters.append(len(self.losses))
         self.logger(_fmt_row(self.log))
 
 def _fmt_row(vals):
@@ -398,6 +399,22 @@ def _fmt_row(vals):
         if isinstance(v, float) and k == len(vals) - 1 and not isinstance(vals[0], str): return f'{int(v // 60)}:{int(v % 60):02d}'
         return f'{v:.6f}' if isinstance(v, float) else str(v)
     return '  '.join(f'{f(k, v):>10}' for k,v in enumerate(vals))
+
+# %% ../nbs/13a_learner.ipynb #b4e3ef57
+@patch
+def plot_loss(self:Recorder,
+              skip_start=5, # leave out the first batches, whose loss dwarfs the rest
+              with_valid=True, # also draw the validation loss at each epoch's end
+              ax=None):
+    "Plot the smoothed training loss per batch and the validation loss per epoch of the last fit."
+    import matplotlib.pyplot as plt
+    if not self.__dict__.get('losses'): raise ValueError("plot_loss: no training loss recorded yet; fit first")
+    if ax is None: _,ax = plt.subplots(figsize=(5, 3))
+    ax.plot(range(skip_start, len(self.losses)), self.smooth_losses[skip_start:], label='train (smoothed)')
+    pts = [(i, v[1]) for i,v in zip(self.iters, self.values) if len(v) > 1]
+    if with_valid and pts: ax.plot(*zip(*pts), 'o-', label='valid')
+    ax.set_xlabel('training batch'); ax.set_ylabel('loss'); ax.legend()
+    return ax
 
 # %% ../nbs/13a_learner.ipynb #39ec3497
 @patch
