@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from fastcore.basics import GetAttr, patch, store_attr
 from fastcore.foundation import L
-from .torch_core import to_device, to_plain, to_cpu, to_np, apply, add_note, retain_type, TensorCategory, TensorMultiCategory, TensorMask
+from .torch_core import to_device, to_plain, to_cpu, to_np, apply, add_note, retain_type, TensorBase, TensorCategory, TensorMultiCategory, TensorMask
 from .callback.core import *
 from .callback.core import _events, _inner_loop, _camel2snake
 from .optimizer import Adam, norm_params
@@ -519,11 +519,11 @@ def _tuplify(o): return tuple(o) if isinstance(o, (tuple, list)) else (o,)
 
 @patch
 def _target_types(self:Learner):
-    "Semantic types of the targets, read once from a training batch."
+    "Empty examples of the targets: their semantic types and metadata (a `vocab`, say), read once from a training batch."
     if '_ttypes' not in self.__dict__:
         b = self.dls.train.one_batch()
         n_inp = getattr(self.dls, 'n_inp', None) or max(1, len(b) - 1)
-        self._ttypes = tuple(type(o) for o in b[n_inp:])
+        self._ttypes = tuple(o[:0] if isinstance(o, torch.Tensor) else type(o) for o in b[n_inp:])
     return self._ttypes
 
 @patch
@@ -532,7 +532,10 @@ def _decode(self:Learner, pred):
     dec = getattr(self.loss_func, 'decodes', None)
     res = dec(pred) if dec else pred
     tt = self._target_types()
-    return retain_type(res, typ=tt[0]) if len(tt) == 1 and isinstance(res, torch.Tensor) else res
+    if len(tt) != 1 or not isinstance(res, torch.Tensor) or not isinstance(tt[0], torch.Tensor): return res
+    res = retain_type(res, typ=type(tt[0]))
+    if isinstance(res, TensorBase): res.__dict__.update(tt[0].__dict__)
+    return res
 
 @patch
 def predict(self:Learner, item):

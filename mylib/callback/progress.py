@@ -214,6 +214,7 @@ class ProgressCallback(Callback):
     def after_validate(self): self._out.end_bar()
 
     def after_fit(self):
+        if self._out is None: return # `before_fit` never ran this far: an earlier callback's failed
         self._out.end_bar()
         self._out.close()
         if self.learn.logger == self._log: self.learn.logger = self.old_logger

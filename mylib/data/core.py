@@ -267,6 +267,11 @@ def show_batch(self:TfmdDL,
     return show_batch(x, y, samples, ctxs=ctxs, max_n=max_n, **kwargs)
 
 # %% ../../nbs/04_data.core.ipynb #c51620d5
+def _as_label(p):
+    "A prediction as text: a class index named by its `vocab` when it has one."
+    v = getattr(p, 'vocab', None)
+    return v[int(p)] if v is not None and isinstance(p, torch.Tensor) and p.ndim == 0 else p
+
 def _same(p, t):
     "Prediction `p` equals target `t` (as labels or as tensors)."
     if isinstance(p, torch.Tensor) and isinstance(t, torch.Tensor): return p.shape == t.shape and bool((p.cpu() == t.cpu()).all())
@@ -281,7 +286,7 @@ def show_results(x, y, samples, outs, # decoded inputs, targets, samples, and pr
         for e in s: show_any(e, ctx=ctx)
         right = all(_same(p, t) for p,t in zip(o, s[len(s) - len(o):]))
         for p in o:
-            if isinstance(p, str) or (isinstance(p, torch.Tensor) and p.ndim == 0): show_title(f'pred: {p}', ctx=ctx, color='green' if right else 'red')
+            if isinstance(p, str) or (isinstance(p, torch.Tensor) and p.ndim == 0): show_title(f'pred: {_as_label(p)}', ctx=ctx, color='green' if right else 'red')
             else: show_any(p, ctx=ctx)
     return ctxs
 
