@@ -272,6 +272,7 @@ class TrainEvalCallback(Callback):
     order = -10
     def before_fit(self):
         self.learn.epoch,self.learn.train_iter,self.learn.pct_train = 0,0,0.
+        self.learn.n_skipped = 0 # training steps thrown away as unusable (a float16 overflow, say): schedules hold for them
         self.learn._to_device()
     def before_train(self):
         self.learn.pct_train = self.epoch / self.n_epoch
@@ -378,7 +379,7 @@ class Recorder(Callback):
         self.avg_loss.accumulate(self.learn)
         if self.training:
             self.smooth_loss.accumulate(self.learn)
-            self.losses.append(float(self.loss_grad.detach().mean()))
+            self.losses.append(float(self.loss.mean()))
             self.smooth_losses.append(self.smooth_loss.value)
             for k,v in self.opt.hypers[-1].items(): self.hps.setdefault(k, []).append(v)
             self.lrs.append(self.opt.hypers[-1]['lr'])

@@ -117,7 +117,8 @@ class ParamScheduler(Callback):
 
     def before_batch(self):
         learn = self.learn # read through once: each read through the callback costs a fall-through lookup, every batch
-        pos,opt = sched_pos(learn.pct_train, learn.n_iter * learn.n_epoch),learn.opt
+        n = learn.n_iter * learn.n_epoch
+        pos,opt = sched_pos(max(learn.pct_train - learn.__dict__.get('n_skipped', 0) / n, 0.), n),learn.opt
         for k,f in self.scheds.items(): opt.set_hyper(k, f(pos))
 
     def __repr__(self): return f"ParamScheduler({', '.join(f'{k}: {f!r}' for k,f in self.scheds.items())})"
@@ -249,7 +250,7 @@ def fine_tune(self:Learner,
     self.fit_one_cycle(epochs, slice(base_lr / 2 / lr_mult, base_lr / 2), pct_start=pct_start, div=div, **kwargs)
 
 # %% ../../nbs/14_callback.schedule.ipynb #6bfd5879
-_loop_attrs = 'epoch n_epoch iter n_iter train_iter pct_train training dl xb yb pred loss loss_grad logger'.split()
+_loop_attrs = 'epoch n_epoch iter n_iter train_iter pct_train n_skipped training dl xb yb pred loss loss_grad logger'.split()
 
 def _snapshot(o):
     "A deep copy of `o` (any nesting) with its tensors copied to the CPU"
