@@ -6,7 +6,7 @@ Docs: https://mylib-dev.github.io/mylib/vision.data.html.md"""
 
 # %% auto #0
 __all__ = ['ImageBlock', 'AddMaskCodes', 'MaskBlock', 'PointBlock', 'bb_pad', 'BBoxBlock', 'BBoxLblBlock', 'show_batch',
-           'show_results', 'ImageDataLoaders', 'SegmentationDataLoaders']
+           'show_results', 'box_iou', 'boxes_found', 'ImageDataLoaders', 'SegmentationDataLoaders']
 
 # %% ../../nbs/08_vision.data.ipynb #39946bdf
 from functools import partial
@@ -154,16 +154,49 @@ def show_results(x:TensorImage, y:TensorCategory, samples, outs, # inputs, targe
         show_title(f'{t}\n{p}', ctx=ctx, color='green' if t == p else 'red')
     return ctxs
 
+def box_iou(a, b): # boxes (n, 4) and (m, 4) as x1, y1, x2, y2
+    "The intersection over union of every box of `a` with every box of `b`, (n, m)"
+    area = lambda o: (o[:, 2:] - o[:, :2]).clamp(min=0).prod(-1)
+    inter = (torch.min(a[:, None, 2:], b[None, :, 2:]) - torch.max(a[:, None, :2], b[None, :, :2])).clamp(min=0).prod(-1)
+    return inter / (area(a)[:, None] + area(b)[None] - inter).clamp(min=1e-9)
+
+def _real_boxes(s):
+    "The non-empty boxes of sample `s` and their labels (None without labels), as plain tensors"
+    ib, il = _box_parts(s)
+    box = s[ib].as_subclass(Tensor).float().view(-1, 4)
+    keep = (box[:, 2:] > box[:, :2]).all(1)
+    return box[keep], None if il is None else s[il].as_subclass(Tensor).flatten()[keep]
+
+def boxes_found(target, pred, # samples holding boxes (and labels)
+                thresh=0.5): # the IoU from which a predicted box finds a target box
+    "How many target boxes of `target` a predicted box of `pred` finds, and the numbers of target and predicted boxes"
+    (tb, tl), (pb, pl) = _real_boxes(target), _real_boxes(pred)
+    if not len(tb) or not len(pb): return 0, len(tb), len(pb)
+    iou = box_iou(tb, pb)
+    if tl is not None and pl is not None: iou = iou * (tl[:, None] == pl[None])
+    used = set()
+    for i in range(len(tb)):
+        j = next((int(j) for j in iou[i].argsort(descending=True) if int(j) not in used and iou[i, j] >= thresh), None)
+        if j is not None: used.add(j)
+    return len(used), len(tb), len(pb)
+
+def _verdict(s, p):
+    "A title for prediction `p` of sample `s`, and its colour (None: nothing to judge)"
+    if _box_parts(s)[0] is None: return 'prediction', None
+    found, n, n_pred = boxes_found(s, p)
+    return f'prediction: {found}/{n} boxes found', 'green' if found == n == n_pred else 'red'
+
 @typedispatch
 def show_results(x:TensorImage, y, samples, outs, ctxs=None, max_n=9, **kwargs):
-    "One row per sample: the image with its targets, then the image with the predictions"
+    "One row per sample: the image with its targets, then the image with the predictions (boxes judged)"
     samples = samples[:max_n]
     if ctxs is None: ctxs = get_grid(2 * len(samples), nrows=len(samples), ncols=2, **kwargs)
     preds = [(s[0], *(_like(p, t) for p, t in zip(o, s[1:]))) for s, o in zip(samples, outs)]  # one input: the image
     mask_kw = _mask_kw(samples + preds)
     for i, (s, p) in enumerate(zip(samples, preds)):
         show_title('target', ctx=_show_sample(s, ctxs[2 * i], mask_kw))
-        show_title('prediction', ctx=_show_sample(p, ctxs[2 * i + 1], mask_kw))
+        title, color = _verdict(s, p)
+        show_title(title, ctx=_show_sample(p, ctxs[2 * i + 1], mask_kw), **({'color': color} if color else {}))
     return ctxs
 
 @typedispatch
