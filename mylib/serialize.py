@@ -13,6 +13,7 @@ from pathlib import Path, PurePath
 import numpy as np
 import torch
 from torch import nn
+from torch.nn.utils import parametrize
 
 # %% ../nbs/02a_serialize.ipynb #2cd3ecdc
 def atomic_save(obj, fname, save=torch.save): # `save(obj, file)` writes `obj` to an open binary file
@@ -119,6 +120,9 @@ class _Encoder:
         return res
 
     def _object(self, o, where):
+        if isinstance(o, nn.Module) and parametrize.is_parametrized(o): # torch made its class on the fly: name the class it came from
+            return {'@': 'object', 'cls': self._name(type(o).__bases__[0], where), 'parametrized': True,
+                    'state': self({k: v for k,v in o.__dict__.items() if not _hooks(k)}, where)}
         cls = self._name(type(o), where)
         if isinstance(o, nn.Module): state = {k: v for k,v in o.__dict__.items() if not _hooks(k)}
         else:
@@ -210,7 +214,19 @@ class _Decoder:
         if isinstance(o, nn.Module): nn.Module.__init__(o) # fresh (empty) hook registries
         if hasattr(o, '__setstate__'): o.__setstate__(state)
         else: o.__dict__.update(state)
+        if s.get('parametrized'): _reparametrize(o)
         return o
+
+def _reparametrize(m):
+    "Make module `m` parametrized again by the (rebuilt) parametrizations in its `parametrizations` entry."
+    saved = m._modules.pop('parametrizations')
+    for name,plist in saved.items(): # register each tensor's first parametrization to make the class and the property, then put the saved list back
+        training = plist.training
+        with torch.no_grad(): w = plist.eval()() # the tensor's shape, without a training step (spectral norm's power iteration)
+        plist.train(training)
+        m._parameters[name] = nn.Parameter(w, requires_grad=False)
+        parametrize.register_parametrization(m, name, plist[0], unsafe=True)
+        m.parametrizations[name] = plist
 
 def from_spec(spec, # what `to_spec` returned
               tensors, # the tensors it refers to, by key
