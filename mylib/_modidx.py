@@ -2020,4 +2020,11 @@ d = { 'settings': { 'branch': 'main',
                                      'mylib.vision.shapes._outline': ('vision.shapes.html#_outline', 'mylib/vision/shapes.py'),
                                      'mylib.vision.shapes._place': ('vision.shapes.html#_place', 'mylib/vision/shapes.py'),
                                      'mylib.vision.shapes.make_shapes': ('vision.shapes.html#make_shapes', 'mylib/vision/shapes.py'),
-                                     'mylib.vision.shapes.shape_sample': ('vision.shapes.html#shape_sample', 'mylib/vision/shapes.py')}}}
+                                     'mylib.vision.shapes.shape_sample': ('vision.shapes.html#shape_sample', 'mylib/vision/shapes.py')},
+            'mylib.vision.train': { 'mylib.vision.train._print_matrix': ('vision.train.html#_print_matrix', 'mylib/vision/train.py'),
+                                    'mylib.vision.train.main': ('vision.train.html#main', 'mylib/vision/train.py'),
+                                    'mylib.vision.train.predict_in_fresh_process': ( 'vision.train.html#predict_in_fresh_process',
+                                                                                     'mylib/vision/train.py'),
+                                    'mylib.vision.train.small_cnn': ('vision.train.html#small_cnn', 'mylib/vision/train.py'),
+                                    'mylib.vision.train.train_classifier': ( 'vision.train.html#train_classifier',
+                                                                             'mylib/vision/train.py')}}}
