@@ -468,6 +468,12 @@ class GatherPreds(Callback):
         return l.reshape(_bs(self.pred), -1).mean(1)
 
 # %% ../nbs/13a_learner.ipynb #2cf70d75
+def _n_items(dl):
+    "How many items an epoch of `dl` delivers: its sampler's (or batch sampler's) count, less a dropped last batch."
+    if dl.batch_sampler is not None: return sum(len(b) for b in dl.batch_sampler)
+    n = len(dl.sampler) if dl.sampler is not None else dl.n
+    return n // dl.bs * dl.bs if dl.drop_last else n
+
 @patch
 def get_preds(self:Learner,
               ds_idx=1, # which loader of `dls` (default validation)
@@ -480,12 +486,12 @@ def get_preds(self:Learner,
     "Predictions (and targets, and optionally inputs, decoded predictions, losses) for a whole loader."
     if dl is None: dl = self.dls[ds_idx].new(shuffle=False, drop_last=False)
     if act is None: act = getattr(self.loss_func, 'activation', None)
-    n = dl.n # number of items
+    n = _n_items(dl)
     self._prepare_eval()
     gather = GatherPreds(n, with_input=with_input, with_loss=with_loss, act=act)
     with self.added_cbs([gather] + list(L(cbs))), self.removed_cbs([c for c in self.cbs if isinstance(c, Recorder)]):
         self._do_epoch_validate(dl=dl)
-    r = gather.res
+    r = {k: apply(lambda t: t[:gather.pos], v) for k,v in gather.res.items()} # a batch sampler may deliver fewer items than it said
     res = [r.get('preds'), r.get('targs')]
     if with_input: res.insert(0, r.get('inputs'))
     if with_decoded: res.append(self._decode(r['preds']))

@@ -59,7 +59,7 @@ def _why_not(o):
     return "it can't be imported back by its name"
 
 # %% ../nbs/02a_serialize.ipynb #a43a9c47
-_hooks = lambda k: k.startswith('_') and 'hooks' in k # a module's hook registries: not part of what it is
+_hooks = lambda k: k.startswith('_') and 'hooks' in k or k == '_compiled_call_impl' # a module's hook registries and `compile()` wrapper: not part of what it is
 
 class _Encoder:
     "Turns objects into JSON-able specs, collecting their tensors in `tensors`."

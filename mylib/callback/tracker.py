@@ -22,10 +22,9 @@ class TerminateOnNaNCallback(Callback):
     def before_fit(self): self.in_fit = True
     def after_fit(self): self.in_fit = False
     def after_loss(self):
-        if not self.in_fit or not len(self.yb) or torch.isfinite(self.loss).all(): return
+        if not self.in_fit or not self.training or not len(self.yb) or torch.isfinite(self.loss).all(): return
         what = 'NaN' if torch.isnan(self.loss).any() else 'inf'
-        phase = 'training' if self.training else 'validation'
-        msg = f"loss became {what} at epoch {self.epoch}, {phase} batch {self.iter}; training stopped"
+        msg = f"loss became {what} at epoch {self.epoch}, training batch {self.iter}; training stopped"
         self.logger(msg)
         raise CancelFitException(msg)
 
