@@ -191,8 +191,9 @@ class TfmdDL(DataLoader):
         if do_setup: self.setup()
 
     def new(self, **changes):
-        "This loader with `changes`, sharing its transforms as they are (no new setup)."
-        return super().new(**{'do_setup': False, **changes})
+        "This loader with `changes`, sharing its transforms as they are now (no new setup; transforms added since creation included)."
+        hooks = {k: getattr(self, k) for k in ('after_item', 'before_batch', 'after_batch')}
+        return super().new(**{'do_setup': False, **hooks, **changes})
 
     n_inp = property(lambda self: getattr(self.dataset, 'n_inp', 1))
     vocab = property(lambda self: self.dataset.vocab)
