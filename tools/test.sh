@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test command (README, CI): 1) notebooks and package in sync and clean, 2) notebooks as tests, 3) pytest.
+# The test command (README, CI): 1) notebooks, package and README in sync and clean, 2) notebooks as tests, 3) pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,13 +8,14 @@ if git rev-parse --git-dir >/dev/null 2>&1; then
   before=$(state)
   nbdev-export
   nbdev-clean
+  python tools/readme.py
   after=$(state)
   if [ "$before" != "$after" ]; then
-    echo "FAIL: nbdev-export/nbdev-clean changed files: notebooks and package are out of sync, or notebooks are unclean."
+    echo "FAIL: nbdev-export/nbdev-clean/tools/readme.py changed files: notebooks, package and README.md are out of sync, or notebooks are unclean."
     diff <(echo "$before") <(echo "$after") | head -40
     exit 1
   fi
-  echo "ok: notebooks and package in sync, notebooks clean"
+  echo "ok: notebooks, package and README.md in sync, notebooks clean"
 else
   echo "not a git checkout: skipping the sync check"
 fi

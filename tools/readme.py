@@ -1,0 +1,18 @@
+"""Write README.md from nbs/index.ipynb with the docs' notebook processing (`docs/nbdocs.py`), so the two never disagree.
+
+`python tools/readme.py` rewrites README.md when it differs; `--check` only says whether it would (exit 1 if so).
+"""
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]/'docs'))
+import nbdocs
+
+if __name__ == '__main__':
+    cfg = nbdocs.get_config()
+    dest = cfg.config_path/cfg.get('readme_file', 'README.md')
+    if '--check' in sys.argv[1:]:
+        same = dest.exists() and dest.read_text(encoding='utf-8') == nbdocs.readme_md(cfg.get('readme_nb', 'index.ipynb'))
+        print(f'{dest.name} is {"in sync with" if same else "out of date with"} nbs/index.ipynb')
+        sys.exit(0 if same else 1)
+    if nbdocs.write_readme(dest): print(f'{dest.name} regenerated from nbs/index.ipynb')
