@@ -74,3 +74,15 @@ def report(title, rows, ours="mylib", base=None, name=None):
     RESULTS.mkdir(exist_ok=True)
     meta = dict(title=title, ours=ours, base=base, threads=torch.get_num_threads(), torch=torch.__version__)
     (RESULTS/f"{name or Path(sys.argv[0]).stem}.json").write_text(json.dumps(dict(**meta, rows=rows), indent=1))
+
+def _proc_status(key):
+    "A field of /proc/self/status, in bytes (Linux)"
+    import re
+    return int(re.search(rf'^{key}:\s+(\d+) kB', Path('/proc/self/status').read_text(), re.M).group(1)) * 1024
+
+def extra_peak_memory(fn):
+    "`fn()`'s result and the extra peak resident memory it took, in bytes (Linux; run it in a fresh process)"
+    Path('/proc/self/clear_refs').write_text('5') # the peak resident size starts again from the current one
+    before = _proc_status('VmRSS')
+    res = fn()
+    return res, _proc_status('VmHWM') - before

@@ -3,15 +3,9 @@ import subprocess, sys, time, re
 from pathlib import Path
 import torch
 from torch import nn
-from _util import report, try_import
+from _util import report, try_import, extra_peak_memory
 
 N, D, C, BS = 50_000, 16, 1000, 256 # items, input features, outputs per item, batch size
-
-def _status(key):
-    "A field of /proc/self/status, in bytes (Linux)."
-    return int(re.search(rf'^{key}:\s+(\d+) kB', Path('/proc/self/status').read_text(), re.M).group(1)) * 1024
-
-def _reset_peak(): Path('/proc/self/clear_refs').write_text('5') # the peak resident size starts again from the current one
 
 def raw(x, y, model):
     "The usual hand-written gathering: a list of batch outputs, concatenated at the end."
@@ -47,12 +41,9 @@ def measure(name):
     torch.manual_seed(0)
     x, y, model = torch.randn(N, D), torch.randint(0, C, (N,)), nn.Linear(D, C)
     IMPLS[name](x[:BS * 2], y[:BS * 2], model) # warm up: imports, first-call allocations
-    _reset_peak()
-    before = _status('VmRSS')
     t0 = time.perf_counter()
-    preds, targs = IMPLS[name](x, y, model)
+    (preds, targs), peak = extra_peak_memory(lambda: IMPLS[name](x, y, model))
     secs = time.perf_counter() - t0
-    peak = _status('VmHWM') - before
     out = preds.nelement() * preds.element_size() + targs.nelement() * targs.element_size()
     print(f'RESULT {peak} {out} {secs}')
 

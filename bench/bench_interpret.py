@@ -4,16 +4,10 @@ from pathlib import Path
 import torch
 from torch import nn
 import torch.nn.functional as F
-from _util import report, try_import, timeit_many
+from _util import report, try_import, timeit_many, extra_peak_memory
 
 N, D, C, BS = 20_000, 256, 100, 256 # items, input features, classes, batch size
 REPEATS = 5 # timed runs of each, interleaved (the median is reported); memory is measured in a fresh process per implementation
-
-def _status(key):
-    "A field of /proc/self/status, in bytes (Linux)."
-    return int(re.search(rf'^{key}:\s+(\d+) kB', Path('/proc/self/status').read_text(), re.M).group(1)) * 1024
-
-def _reset_peak(): Path('/proc/self/clear_refs').write_text('5') # the peak resident size starts again from the current one
 
 def raw(x, y, model):
     "The floor: a hand-written loop keeping each batch's losses, argmax and targets, then one `bincount`."
@@ -64,11 +58,9 @@ def measure(name):
     "Run one implementation in this (fresh) process; print its extra peak memory."
     x, y, model = _data()
     IMPLS[name](x[:BS * 2], y[:BS * 2], model) # warm up: imports, first-call allocations
-    _reset_peak()
-    before = _status('VmRSS')
-    cm = IMPLS[name](x, y, model)[0]
-    assert int(torch.as_tensor(cm).sum()) == N
-    print(f'RESULT {_status("VmHWM") - before}')
+    res, peak = extra_peak_memory(lambda: IMPLS[name](x, y, model))
+    assert int(torch.as_tensor(res[0]).sum()) == N
+    print(f'RESULT {peak}')
 
 if __name__ == '__main__':
     if len(sys.argv) > 2 and sys.argv[1] == '--impl': measure(sys.argv[2]); sys.exit()
