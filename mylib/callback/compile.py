@@ -10,6 +10,7 @@ __all__ = ['is_compiled']
 # %% ../../nbs/18d_callback.compile.ipynb #dca32e36
 import torch
 from torch import nn
+from functools import partial
 from fastcore.basics import patch
 from ..learner import Learner
 
@@ -18,10 +19,14 @@ def is_compiled(model:nn.Module):
     "Whether `model` was compiled in place (`model.compile()` or `Learner.compile`)"
     return getattr(model, '_compiled_call_impl', None) is not None
 
+def _call_model(model, *args, **kwargs):
+    "The model's call, from a frame of ours: where the compiler starts tracing"
+    return model._call_impl(*args, **kwargs)
+
 @patch
 def compile(self:Learner, **kwargs): # passed to `torch.compile`: `backend`, `mode`, `fullgraph`, `dynamic`, `options`
     "Compile the model with `torch.compile`, in place: `learn.model` stays the same module"
-    self.model.compile(**kwargs)
+    self.model._compiled_call_impl = partial(torch.compile(_call_model, **kwargs), self.model)
     return self
 
 @patch
