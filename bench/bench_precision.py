@@ -1,5 +1,5 @@
 """Mixed precision: time per training batch of our Learner in bfloat16 and float16 (`MixedPrecision`) against float32, for a small CNN on the CPU and, when CUDA is there, ResNet-18 on the GPU."""
-import warnings
+import sys, warnings
 import torch
 from torch import nn
 from _util import report, timeit_many, try_import
@@ -48,7 +48,7 @@ if __name__ == "__main__":
     rows = []
     x, y = torch.randn(1024, 3, 32, 32), torch.randint(0, 10, (1024,))
     cpu = {"fp32": lambda l: l, "bf16": lambda l: l.to_bf16(), "fp16": lambda l: l.to_fp16()}
-    rows += compare("small CNN, CPU, bs 128, 32 px", x, y, small_cnn, 128, None, cpu, repeats=5)
+    if "--cuda-only" not in sys.argv: rows += compare("small CNN, CPU, bs 128, 32 px", x, y, small_cnn, 128, None, cpu, repeats=5)
     if torch.cuda.is_available() and tv_models:
         xg, yg = torch.randn(1024, 3, 128, 128), torch.randint(0, 10, (1024,)) # the loader moves each batch to the GPU
         cl = mylib_training.ChannelsLast

@@ -352,10 +352,16 @@ class ParallelTrainer(Callback):
     module = None
     def __init__(self, device_ids=None): self.device_ids = device_ids # the GPUs to use (default: all)
     def before_fit(self):
-        self.module = self.model
+        self.module,self.old_device = self.model,self.dls.device
+        if torch.cuda.is_available(): # `DataParallel` computes on the GPUs and gathers the outputs on the first
+            first = (self.device_ids or [0])[0]
+            self.dls.device = torch.device('cuda', first) if isinstance(first, int) else torch.device(first)
+            self.module.to(self.dls.device)
         self.learn.model = ParallelModel(self.module, device_ids=self.device_ids)
     def after_fit(self):
-        if self.module is not None: self.learn.model,self.module = self.module,None
+        if self.module is None: return
+        self.learn.model,self.module = self.module,None
+        self.dls.device = self.old_device # the loaders deliver where they did before
 
 @patch
 def to_parallel(self:Learner, device_ids=None): # the GPUs to use (default: all); the loaders deliver to the first
