@@ -7,7 +7,7 @@ Docs: https://mylib-dev.github.io/mylib/losses.html.md"""
 # %% auto #0
 __all__ = ['BaseLoss', 'reduction_as', 'CrossEntropyLossFlat', 'BCEWithLogitsLossFlat', 'BCELossFlat', 'MSELossFlat',
            'L1LossFlat', 'LabelSmoothingCrossEntropy', 'LabelSmoothingCrossEntropyFlat', 'FocalLoss', 'FocalLossFlat',
-           'DiceLoss']
+           'DiceLoss', 'paired_box_iou', 'GIoULoss', 'BoxLoss']
 
 # %% ../nbs/01a_losses.ipynb #215435a1
 from contextlib import contextmanager
@@ -281,3 +281,73 @@ class DiceLoss:
     def activation(self, x): return F.softmax(x, dim=self.axis)
     def decodes(self, x): return x.argmax(dim=self.axis)
     def __repr__(self): return f"DiceLoss(axis={self.axis}, smooth={self.smooth}, reduction={self.reduction!r})"
+
+# %% ../nbs/01a_losses.ipynb #95ceb8b3
+def _ordered(b):
+    "Boxes `b` (..., 4) with each box's corners put in order, x1 <= x2 and y1 <= y2"
+    x1, y1, x2, y2 = b.unbind(-1)
+    return torch.stack([torch.minimum(x1, x2), torch.minimum(y1, y2), torch.maximum(x1, x2), torch.maximum(y1, y2)], -1)
+
+def paired_box_iou(a:Tensor, # boxes (..., 4) as x1, y1, x2, y2
+                   b:Tensor, # boxes (..., 4), broadcasting with `a`
+                   generalized:bool=False, # the generalized IoU: less the share of the enclosing box that neither covers
+                   eps:float=1e-7): # added to the union and the enclosing area, so empty boxes divide safely
+    "The IoU (or generalized IoU) of each box of `a` with the box of `b` at the same position, `a.shape[:-1]`"
+    a, b = _ordered(a), _ordered(b)
+    area = lambda o: (o[..., 2] - o[..., 0]) * (o[..., 3] - o[..., 1])
+    wh = (torch.minimum(a[..., 2:], b[..., 2:]) - torch.maximum(a[..., :2], b[..., :2])).clamp(min=0)  # (..., 2)
+    inter = wh[..., 0] * wh[..., 1]
+    union = area(a) + area(b) - inter
+    iou = inter / (union + eps)
+    if not generalized: return iou
+    hull = area(torch.cat([torch.minimum(a[..., :2], b[..., :2]), torch.maximum(a[..., 2:], b[..., 2:])], -1))  # the enclosing box
+    return iou - (hull - union) / (hull + eps)
+
+# %% ../nbs/01a_losses.ipynb #3932ea2c
+def _box_pairs(who, pred, targ):
+    "Plain float `pred` and `targ` as (n, 4) boxes, and the shape of one value per predicted box"
+    pred, targ = to_plain(pred), to_plain(targ)
+    if pred.ndim == 0 or pred.shape[-1] != 4:
+        raise ValueError(f"{who}: expected predicted boxes of shape (n, 4) or (n, 1, 4) (x1, y1, x2, y2), got a prediction of shape {tuple(pred.shape)}")
+    if targ.numel() != pred.numel() or (targ.ndim and targ.shape[-1] != 4):
+        raise ValueError(f"{who}: expected one target box (x1, y1, x2, y2) per predicted box, {tuple(pred.shape[:-1])} of them, "
+                         f"got a target of shape {tuple(targ.shape)} for a prediction of shape {tuple(pred.shape)}")
+    if not pred.is_floating_point(): pred = pred.float()
+    return pred.reshape(-1, 4), targ.to(pred.dtype).reshape(-1, 4), pred.shape[:-1]  # (n, 4), (n, 4)
+
+class GIoULoss:
+    "One minus the generalized IoU of each predicted box with its target box"
+    y_int = False
+    def __init__(self, reduction:str='mean', # 'mean' or 'sum' over the boxes, or 'none' for one value per predicted box
+                 eps:float=1e-7): # see `paired_box_iou`
+        store_attr()
+
+    def __call__(self, pred, # predicted boxes, (n, 4) or (n, 1, 4), as x1, y1, x2, y2
+                 targ): # target boxes, as many (e.g. a `TensorBBox` batch of (n, 1, 4))
+        "The GIoU loss of `pred` against `targ`"
+        p, t, shape = _box_pairs(type(self).__name__, pred, targ)
+        loss = 1 - paired_box_iou(p, t, generalized=True, eps=self.eps)  # (n,)
+        return _reduce(loss.reshape(shape), self.reduction, type(self).__name__)
+
+    def activation(self, x): return _ordered(x)  # the boxes the loss scored, corners in order
+    def decodes(self, x): return x
+    def __repr__(self): return f"GIoULoss(reduction={self.reduction!r})"
+
+# %% ../nbs/01a_losses.ipynb #6b48e414
+class BoxLoss(GIoULoss):
+    "The mean L1 distance of the coordinates of each box to its target's, plus `giou_weight` times its GIoU loss"
+    def __init__(self, giou_weight:float=1., # the weight of the GIoU loss; 0 is L1 alone
+                 l1_weight:float=1., # the weight of the L1 distance; 0 is GIoU alone
+                 reduction:str='mean', # 'mean' or 'sum' over the boxes, or 'none' for one value per predicted box
+                 eps:float=1e-7): # see `paired_box_iou`
+        store_attr()
+
+    def __call__(self, pred, # predicted boxes, (n, 4) or (n, 1, 4), as x1, y1, x2, y2
+                 targ): # target boxes, as many
+        "The weighted sum of L1 and GIoU losses of `pred` against `targ`"
+        p, t, shape = _box_pairs(type(self).__name__, pred, targ)
+        p, t = _ordered(p), _ordered(t)
+        loss = self.l1_weight * (p - t).abs().mean(-1) + self.giou_weight * (1 - paired_box_iou(p, t, generalized=True, eps=self.eps))  # (n,)
+        return _reduce(loss.reshape(shape), self.reduction, type(self).__name__)
+
+    def __repr__(self): return f"BoxLoss(giou_weight={self.giou_weight}, l1_weight={self.l1_weight}, reduction={self.reduction!r})"

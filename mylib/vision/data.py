@@ -17,6 +17,7 @@ from fastcore.basics import patch
 from fastcore.foundation import L
 from ..torch_core import TensorBase, TensorImage, TensorMask, TensorPoint, TensorBBox, TensorCategory, TensorMultiCategory, get_grid, show_title
 from ..dispatch import typedispatch
+from ..losses import paired_box_iou
 from ..transform import DisplayedTransform
 from ..data.core import DataLoaders, show_batch, show_results, show_any
 from ..data.transforms import (ArgsRepr, ToTensor, IntToFloatTensor, MultiCategorize, get_image_files, parent_label, RegexLabeller,
@@ -156,9 +157,7 @@ def show_results(x:TensorImage, y:TensorCategory, samples, outs, # inputs, targe
 
 def box_iou(a, b): # boxes (n, 4) and (m, 4) as x1, y1, x2, y2
     "The intersection over union of every box of `a` with every box of `b`, (n, m)"
-    area = lambda o: (o[:, 2:] - o[:, :2]).clamp(min=0).prod(-1)
-    inter = (torch.min(a[:, None, 2:], b[None, :, 2:]) - torch.max(a[:, None, :2], b[None, :, :2])).clamp(min=0).prod(-1)
-    return inter / (area(a)[:, None] + area(b)[None] - inter).clamp(min=1e-9)
+    return paired_box_iou(a[:, None], b[None]) # every pair, by broadcasting
 
 def _real_boxes(s):
     "The non-empty boxes of sample `s` and their labels (None without labels), as plain tensors"
