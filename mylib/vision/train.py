@@ -24,10 +24,13 @@ from ..interpret import ClassificationInterpretation
 import mylib.callback.schedule, mylib.callback.progress
 
 # %% ../../nbs/23_vision.train.ipynb #0323ea81
-def small_cnn(n_out:int, # number of classes
+def small_cnn(n_out:int=1000, # number of classes
               n_in:int=3, # input channels
-              widths=(32, 64, 128, 128)): # channels of each stage
+              widths=(32, 64, 128, 128), # channels of each stage
+              pretrained:bool=False): # True raises an error: no weights exist; give `vision_learner` a weights file instead
     "A small CNN for small images: conv-BN-ReLU stages, each followed by a 2x2 max-pool, then global pooling and a linear layer."
+    if pretrained: raise ValueError("small_cnn(pretrained=True): no pretrained weights exist for small_cnn; train it, save it "
+                                    "(`learn.save`), and pass the file as `vision_learner(dls, small_cnn, weights=...)`")
     stages = [nn.Sequential(ConvLayer(ni, nf), nn.MaxPool2d(2)) for ni,nf in zip((n_in, *widths[:-1]), widths)]
     return nn.Sequential(*stages, nn.AdaptiveAvgPool2d(1), Flatten(), nn.Linear(widths[-1], n_out))
 
