@@ -20,5 +20,8 @@ else
   echo "not a git checkout: skipping the sync check"
 fi
 
-nbdev-test --n-workers 2
+# Two notebooks at a time, each with its share of the cores: two processes each running torch's default of one thread
+# per core would fight over them (on 2 cores that made a training notebook several times slower).
+workers=2
+OMP_NUM_THREADS=${OMP_NUM_THREADS:-$(( $(nproc) / workers > 0 ? $(nproc) / workers : 1 ))} nbdev-test --n-workers $workers
 python -m pytest -q tests
