@@ -31,10 +31,18 @@ class PILBase(Image.Image):
     "A PIL image that knows what it is; read from a file or bytes, it is decoded on first use"
     _open_mode = 'RGB'  # the mode `create` converts to
     _show_args = {}
-    _src = _data = None  # while undecoded: the opened file (header read) and its bytes
+    _parsed = _data = None  # while undecoded: the opened file (header read; see `_src`) and its bytes
     _orient = 1  # the EXIF orientation of the undecoded file
     name = None  # where it came from, for error messages
     draft_scale = 1  # source pixels per pixel, when decoded at reduced size
+
+    @property
+    def _src(self):
+        "The opened file while undecoded; opened again from the bytes if `drafted` took it"
+        if self._parsed is None and self._data is not None: self._parsed = Image.open(io.BytesIO(self._data))
+        return self._parsed
+    @_src.setter
+    def _src(self, v): self._parsed = v
 
     @classmethod
     def create(cls,
@@ -83,9 +91,9 @@ def _to_array(o, who):
     return o
 
 @patch(cls_method=True)
-def _lazy(cls:PILBase, data, mode, name):
+def _lazy(cls:PILBase, data, mode, name, src=None): # `src`: `data` opened already
     "An undecoded image of `data`: the header is read, the pixels on first use"
-    try: src = Image.open(io.BytesIO(data))
+    try: src = Image.open(io.BytesIO(data)) if src is None else src
     except UnidentifiedImageError: raise UnidentifiedImageError(f"{cls.__name__}.create: cannot read {name}: not an image, or a format Pillow does not know") from None
     except Exception as e: raise _named_error(e, f"{cls.__name__}.create: cannot read {name}")
     res = cls()
@@ -140,7 +148,7 @@ PILBase.im = property(_get_im, Image.Image.im.fset)  # not `@patch`: it is a pro
 @patch(as_prop=True)
 def loaded(self:PILBase):
     "Whether the pixels are decoded"
-    return self._src is None
+    return self._parsed is None and self._data is None
 
 # %% ../../nbs/07_vision.core.ipynb #af485d1a
 class PILImage(PILBase):
@@ -181,7 +189,7 @@ def draft(self:PILBase,
           mode:str, # ignored but for `L`: a colour JPEG can be decoded to grey directly
           size:tuple): # (w, h) the image must still have
     "Configure the decoder, in place, to decode a JPEG at the smallest scale that is at least `size`; no effect once decoded"
-    if self._src is None or size is None: return None
+    if self.loaded or size is None: return None
     res = self._src.draft('L' if self._want == 'L' else None, _draft_request(self, size))
     if self._src.decoderconfig: self.draft_scale = self._src.decoderconfig[0]
     w, h = self._src.size
@@ -192,8 +200,10 @@ def draft(self:PILBase,
 def drafted(self:PILBase,
             size:tuple): # (w, h) the image must still have
     "This image decoded at the smallest JPEG scale that is at least `size` (with `draft_scale` set); itself if decoded already"
-    if self._src is None: return self
-    res = type(self)._lazy(self._data, self._want, self.name)
+    if self.loaded: return self
+    take = self._parsed is not None and not self._parsed.decoderconfig  # a header read and not drafted in place
+    res = type(self)._lazy(self._data, self._want, self.name, src=self._parsed if take else None)
+    if take: self._parsed = None  # this image opens its bytes again only if it is used after all
     res.draft(self._want, size)
     res.load()
     return res
@@ -221,8 +231,8 @@ def __repr__(self:PILBase):
 @patch
 def __getstate__(self:PILBase):
     "An undecoded image pickles as its file's bytes (small, and still fast to shrink); a decoded one as its pixels"
-    if self._src is None: return super(PILBase, self).__getstate__()
-    return {'data': self._data, 'mode': self._want, 'name': self.name, 'draft': self._src.decoderconfig and self.size}
+    if self.loaded: return super(PILBase, self).__getstate__()
+    return {'data': self._data, 'mode': self._want, 'name': self.name, 'draft': self._parsed is not None and self._parsed.decoderconfig and self.size}
 
 @patch
 def __setstate__(self:PILBase, state):
