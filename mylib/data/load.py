@@ -459,6 +459,22 @@ def _raw_batches(self:DataLoader, epoch, workers=True):
     return (self._make_batch(*task) for task in self._tasks(epoch))
 
 # %% ../../nbs/03_data.load.ipynb #9ad773d4
+@contextmanager
+def _threads(n:int): # torch's intra-op threads for the body, if fewer than now
+    "Run the body with at most `n` intra-op threads"
+    old = torch.get_num_threads()
+    if n >= old: yield; return
+    torch.set_num_threads(n)
+    try: yield
+    finally: torch.set_num_threads(old)
+
+@patch
+def _cpu_threads(self:DataLoader):
+    "Threads for `after_batch`: those the workers leave free, when they build the batches and it runs on the CPU"
+    on_cpu = self.device is None or self.device.type == 'cpu'
+    n = torch.get_num_threads()
+    return max(1, n - self.num_workers) if on_cpu and self._in_workers else n
+
 @patch
 def _finish(self:DataLoader, b, i, pinned=False):
     "Batch number `i` unpacked, pinned, on `device` and through `after_batch`"
@@ -468,7 +484,8 @@ def _finish(self:DataLoader, b, i, pinned=False):
         try: b = to_device(b, self.device, non_blocking=self._pin)
         except Exception as e: raise add_note(e, f"DataLoader: moving batch {i}, a {_describe(b)}, to {self.device}")
     if self.after_batch is None: return b
-    try: return self.after_batch(b)
+    try:
+        with _threads(self._cpu_threads()): return self.after_batch(b)
     except Exception as e: raise add_note(e, f"DataLoader: in after_batch {_name(self.after_batch)}, on batch {i}, a {_describe(b)}")
 
 @patch
