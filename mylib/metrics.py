@@ -6,12 +6,12 @@ Docs: https://mylib-dev.github.io/mylib/metrics.html.md"""
 
 # %% auto #0
 __all__ = ['rmse', 'exp_rmspe', 'foreground_acc', 'compute_metric', 'flatten_check', 'accuracy', 'error_rate', 'top_k_accuracy',
-           'accuracy_multi', 'mse', 'mae', 'msle', 'RootMeanMetric', 'R2Score', 'AccumMetric', 'SklearnMetric',
-           'confusion_matrix', 'ConfusionMetric', 'Precision', 'Recall', 'FBeta', 'F1Score', 'MatthewsCorrCoef',
-           'BalancedAccuracy', 'CohenKappa', 'MultiLabelMetric', 'PrecisionMulti', 'RecallMulti', 'FBetaMulti',
-           'F1ScoreMulti', 'MatthewsCorrCoefMulti', 'roc_auc', 'RocAuc', 'RocAucBinary', 'RocAucMulti', 'Dice',
-           'JaccardCoeff', 'DiceMulti', 'JaccardCoeffMulti', 'ForegroundAcc', 'Perplexity', 'Metric', 'AvgMetric',
-           'AvgLoss', 'AvgSmoothLoss']
+           'accuracy_multi', 'mse', 'mae', 'msle', 'RootMeanMetric', 'R2Score', 'mean_box_iou', 'AccumMetric',
+           'SklearnMetric', 'confusion_matrix', 'ConfusionMetric', 'Precision', 'Recall', 'FBeta', 'F1Score',
+           'MatthewsCorrCoef', 'BalancedAccuracy', 'CohenKappa', 'MultiLabelMetric', 'PrecisionMulti', 'RecallMulti',
+           'FBetaMulti', 'F1ScoreMulti', 'MatthewsCorrCoefMulti', 'roc_auc', 'RocAuc', 'RocAucBinary', 'RocAucMulti',
+           'Dice', 'JaccardCoeff', 'DiceMulti', 'JaccardCoeffMulti', 'ForegroundAcc', 'Perplexity', 'Metric',
+           'AvgMetric', 'AvgLoss', 'AvgSmoothLoss']
 
 # %% ../nbs/13b_metrics.ipynb #c2bd00b0
 import copy, math, warnings
@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from fastcore.basics import store_attr, patch
 from .torch_core import to_plain, to_np
+from .losses import paired_box_iou
 from .learner import Metric, AvgMetric, AvgLoss, AvgSmoothLoss
 from .callback.core import _camel2snake
 
@@ -169,6 +170,15 @@ class R2Score(_OnTensors, Metric):
         if self.multioutput == 'variance_weighted' and self.m2.sum() > 0: return float((r2 * self.m2).sum() / self.m2.sum())
         return float(r2.mean())
     name = 'r2_score'
+
+# %% ../nbs/13b_metrics.ipynb #42689f6e
+def mean_box_iou(inp:Tensor, # predicted boxes, (n, 4) or (n, 1, 4), as x1, y1, x2, y2
+                 targ:Tensor): # the target boxes, one per predicted box
+    "Mean intersection over union of each predicted box with its target box."
+    inp,targ = to_plain(inp).float(),to_plain(targ).float()
+    if inp.shape[-1] != 4 or targ.shape[-1] != 4 or inp.numel() != targ.numel():
+        raise ValueError(f"mean_box_iou: expected one target box (x1, y1, x2, y2) per predicted box, got predictions of shape {tuple(inp.shape)} and targets of shape {tuple(targ.shape)}")
+    return paired_box_iou(inp.reshape(-1, 4), targ.reshape(-1, 4)).mean()
 
 # %% ../nbs/13b_metrics.ipynb #9c55f56d
 class _Store:
