@@ -326,9 +326,9 @@ class GIoULoss:
                  targ): # target boxes, as many (e.g. a `TensorBBox` batch of (n, 1, 4))
         "The GIoU loss of `pred` against `targ`"
         p, t, shape = _box_pairs(type(self).__name__, pred, targ)
-        loss = 1 - paired_box_iou(p, t, generalized=True, eps=self.eps)  # (n,)
-        return _reduce(loss.reshape(shape), self.reduction, type(self).__name__)
+        return _reduce(self._per_box(p, t).reshape(shape), self.reduction, type(self).__name__)
 
+    def _per_box(self, p, t): return 1 - paired_box_iou(p, t, generalized=True, eps=self.eps)  # (n, 4) boxes -> (n,) losses
     def activation(self, x): return _ordered(x)  # the boxes the loss scored, corners in order
     def decodes(self, x): return x
     def __repr__(self): return f"GIoULoss(reduction={self.reduction!r})"
@@ -342,12 +342,9 @@ class BoxLoss(GIoULoss):
                  eps:float=1e-7): # see `paired_box_iou`
         store_attr()
 
-    def __call__(self, pred, # predicted boxes, (n, 4) or (n, 1, 4), as x1, y1, x2, y2
-                 targ): # target boxes, as many
-        "The weighted sum of L1 and GIoU losses of `pred` against `targ`"
-        p, t, shape = _box_pairs(type(self).__name__, pred, targ)
+    def _per_box(self, p, t):
+        "The weighted L1 distance of the ordered corners plus the weighted GIoU loss, one per box"
         p, t = _ordered(p), _ordered(t)
-        loss = self.l1_weight * (p - t).abs().mean(-1) + self.giou_weight * (1 - paired_box_iou(p, t, generalized=True, eps=self.eps))  # (n,)
-        return _reduce(loss.reshape(shape), self.reduction, type(self).__name__)
+        return self.l1_weight * (p - t).abs().mean(-1) + self.giou_weight * super()._per_box(p, t)
 
     def __repr__(self): return f"BoxLoss(giou_weight={self.giou_weight}, l1_weight={self.l1_weight}, reduction={self.reduction!r})"

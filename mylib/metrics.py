@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from fastcore.basics import store_attr, patch
 from .torch_core import to_plain, to_np
-from .losses import paired_box_iou
+from .losses import paired_box_iou, _box_pairs
 from .learner import Metric, AvgMetric, AvgLoss, AvgSmoothLoss
 from .callback.core import _camel2snake
 
@@ -175,10 +175,8 @@ class R2Score(_OnTensors, Metric):
 def mean_box_iou(inp:Tensor, # predicted boxes, (n, 4) or (n, 1, 4), as x1, y1, x2, y2
                  targ:Tensor): # the target boxes, one per predicted box
     "Mean intersection over union of each predicted box with its target box."
-    inp,targ = to_plain(inp).float(),to_plain(targ).float()
-    if inp.shape[-1] != 4 or targ.shape[-1] != 4 or inp.numel() != targ.numel():
-        raise ValueError(f"mean_box_iou: expected one target box (x1, y1, x2, y2) per predicted box, got predictions of shape {tuple(inp.shape)} and targets of shape {tuple(targ.shape)}")
-    return paired_box_iou(inp.reshape(-1, 4), targ.reshape(-1, 4)).mean()
+    p,t,_ = _box_pairs('mean_box_iou', to_plain(inp).float(), targ) # (n, 4) each, shapes checked as the box losses check them
+    return paired_box_iou(p, t).mean()
 
 # %% ../nbs/13b_metrics.ipynb #9c55f56d
 class _Store:
