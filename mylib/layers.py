@@ -20,6 +20,7 @@ from torch import nn, Tensor
 import torch.nn.functional as F
 from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import weight_norm, spectral_norm
+from .serialize import register
 
 # %% ../nbs/10_layers.ipynb #d5ec2ef6
 def check_export(m:nn.Module, # the module, in the mode it should be exported in (usually `eval()`)
@@ -43,6 +44,7 @@ def check_script(m:nn.Module, # the module, in the mode it should be scripted in
 # %% ../nbs/10_layers.ipynb #5d9ca0b2
 Identity = nn.Identity
 
+@register
 class Lambda(nn.Module):
     "A module that calls `func` on its input"
     def __init__(self, func): # a function of one tensor; a named function pickles, a lambda does not
@@ -52,6 +54,7 @@ class Lambda(nn.Module):
     def extra_repr(self): return getattr(self.func, '__qualname__', repr(self.func))
 
 # %% ../nbs/10_layers.ipynb #71697ece
+@register
 class Flatten(nn.Module):
     "Flatten to (bs, -1), or to one dimension when `full`"
     def __init__(self, full:bool=False): # flatten the batch dimension too
@@ -60,6 +63,7 @@ class Flatten(nn.Module):
     def forward(self, x): return x.reshape(-1) if self.full else x.reshape(x.shape[0], -1)
     def extra_repr(self): return 'full=True' if self.full else ''
 
+@register
 class View(nn.Module):
     "Reshape to `size` (one entry may be -1, inferred)"
     def __init__(self, *size:int): # the full output shape, batch dimension included
@@ -70,6 +74,7 @@ class View(nn.Module):
     def extra_repr(self): return ', '.join(map(str, self.size))
 
 # %% ../nbs/10_layers.ipynb #2e535f84
+@register
 class SequentialBase(nn.Sequential):
     "Base of the `nn.Sequential` subclasses that have their own constructor: a slice of one is a plain `nn.Sequential`"
     def __getitem__(self, idx):
@@ -96,6 +101,7 @@ def init_cnn(m:nn.Module): # a model; every convolution and linear layer in it i
     return m
 
 # %% ../nbs/10_layers.ipynb #3c5a23f0
+@register
 class NormType(enum.Enum):
     "How a `ConvLayer` normalizes: a norm layer after the conv (`*Zero`: its weight starts at 0), or a reparametrization of the conv's weight"
     Batch = enum.auto()
@@ -144,6 +150,7 @@ def _auto_init(act):
 _norm_layers = {NormType.Batch: BatchNorm, NormType.BatchZero: BatchNorm, NormType.Instance: InstanceNorm, NormType.InstanceZero: InstanceNorm}
 
 # %% ../nbs/10_layers.ipynb #e4327908
+@register
 class ConvLayer(SequentialBase):
     "A convolution (or transposed convolution), its norm and its activation, as an `nn.Sequential`"
     def __init__(self, ni:int, # input channels
@@ -198,6 +205,7 @@ def AdaptiveAvgPool(sz=1, # output size
     return getattr(nn, f"AdaptiveAvgPool{ndim}d")(sz)
 
 # %% ../nbs/10_layers.ipynb #8ab24bc7
+@register
 class AdaptiveConcatPool2d(nn.Module):
     "Adaptive max pooling and adaptive average pooling, concatenated on the channels: twice the channels"
     def __init__(self, size=None): # output size; None for 1
@@ -207,6 +215,7 @@ class AdaptiveConcatPool2d(nn.Module):
     def forward(self, x): return torch.cat([self.mp(x), self.ap(x)], 1)  # (bs, 2*c, *size): max first, then average
 
 # %% ../nbs/10_layers.ipynb #943b8027
+@register
 class LinBnDrop(SequentialBase):
     "Batch norm, dropout, linear layer and activation (or linear and activation first), as an `nn.Sequential`"
     def __init__(self, n_in:int, # input features
@@ -225,6 +234,7 @@ def sigmoid_range(x:Tensor, # any tensor
     "The sigmoid of `x`, scaled to lie in (`low`, `high`)"
     return torch.sigmoid(x) * (high - low) + low
 
+@register
 class SigmoidRange(nn.Module):
     "A layer squashing its input into (`low`, `high`) with a sigmoid"
     def __init__(self, low:float, high:float):
@@ -235,6 +245,7 @@ class SigmoidRange(nn.Module):
     def extra_repr(self): return f"low={self.low}, high={self.high}"
 
 # %% ../nbs/10_layers.ipynb #6bcb3728
+@register
 class Embedding(nn.Embedding):
     "An `nn.Embedding` whose weights start from a normal of std `std`, truncated at two standard deviations"
     def __init__(self, ni:int, # number of embeddings (vocabulary size)
@@ -258,6 +269,7 @@ def icnr_init(w:Tensor, # a convolution weight of shape (nf * scale**2, ni, *ks)
     return w
 
 # %% ../nbs/10_layers.ipynb #ab82221e
+@register
 class PixelShuffle_ICNR(SequentialBase):
     "Upsample by `scale` with a 1x1 `ConvLayer` to `nf * scale**2` channels, ICNR-initialized, and a pixel shuffle (then a blur)"
     def __init__(self, ni:int, # input channels
@@ -273,6 +285,7 @@ class PixelShuffle_ICNR(SequentialBase):
         super().__init__(conv, nn.PixelShuffle(scale), *blurs)
 
 # %% ../nbs/10_layers.ipynb #f9df03af
+@register
 class SequentialEx(nn.Module):
     "Like `nn.Sequential`, but every layer can read the block's input as `x.orig`"
     def __init__(self, *layers:nn.Module):
@@ -293,6 +306,7 @@ class SequentialEx(nn.Module):
     def extend(self, ls): return self.layers.extend(ls)
     def insert(self, i:int, l:nn.Module): return self.layers.insert(i, l)
 
+@register
 class MergeLayer(nn.Module):
     "Add the input of the enclosing `SequentialEx` (`x.orig`) to `x`, or concatenate it on the channels when `dense`"
     def __init__(self, dense:bool=False): # concatenate instead of adding (a DenseNet-style skip)
@@ -309,6 +323,7 @@ def _conv1d_spectral(ni, nf):
     "A 1x1 `Conv1d` without bias, Kaiming-initialized, then spectrally normalized"
     return spectral_norm(init_default(nn.Conv1d(ni, nf, 1, bias=False)))
 
+@register
 class SelfAttention(nn.Module):
     "Self-attention over all positions of a feature map (SAGAN), added to the input with a learnt weight `gamma` that starts at 0"
     def __init__(self, n_channels:int): # channels of the input; queries and keys get `n_channels // 8`
@@ -326,6 +341,7 @@ class SelfAttention(nn.Module):
         return o.reshape(shape)
 
 # %% ../nbs/10_layers.ipynb #8c21d27f
+@register
 class SimpleSelfAttention(nn.Module):
     "Self-attention at a cost linear in the number of positions: `x + gamma * (x @ x^T) @ conv(x)`, `gamma` starting at 0"
     def __init__(self, n_in:int, # channels
@@ -347,6 +363,7 @@ class SimpleSelfAttention(nn.Module):
         return o.reshape(shape)
 
 # %% ../nbs/10_layers.ipynb #603186d9
+@register
 class SEModule(nn.Module):
     "Squeeze-and-excitation: scale each channel by a gate in (0, 1) computed from the averages of all channels"
     def __init__(self, ch:int, # channels
@@ -363,6 +380,7 @@ class SEModule(nn.Module):
 # %% ../nbs/10_layers.ipynb #7c4c4c20
 _zero_norm = {NormType.Batch: NormType.BatchZero, NormType.Instance: NormType.InstanceZero}
 
+@register
 class ResBlock(nn.Module):
     "A residual block, basic (`expansion` 1) or bottleneck (`expansion` 4), with the bag-of-tricks shortcut: `act(convs(x) + shortcut(x))`"
     def __init__(self, expansion:int, # 1: two `ks` convolutions; more: a 1x1, a `ks` and a 1x1 (bottleneck)

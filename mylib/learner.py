@@ -11,7 +11,7 @@ __all__ = ['synth_dls', 'RegModel', 'trainable_params', 'infer_loss_func', 'Lear
 # %% ../nbs/13a_learner.ipynb #f3672756
 import os, time, math, warnings, tempfile
 from contextlib import contextmanager
-from pathlib import Path
+from pathlib import Path, PurePath
 import torch
 from torch import nn
 from fastcore.basics import GetAttr, patch, store_attr
@@ -23,7 +23,7 @@ from .optimizer import Adam, norm_params
 from .losses import CrossEntropyLossFlat, BCEWithLogitsLossFlat, MSELossFlat, reduction_as
 from .data.load import DataLoader
 from .data.core import DataLoaders
-from .serialize import atomic_save, to_spec, save_spec, load_spec, is_pickle
+from .serialize import atomic_save, to_config, save_object, load_object, is_pickle, LoadError, register
 
 # %% ../nbs/13a_learner.ipynb #932ca0a6
 def synth_dls(n_train=160, n_valid=32, # number of items in each split
@@ -37,12 +37,14 @@ def synth_dls(n_train=160, n_valid=32, # number of items in each split
     valid = DataLoader((x[n_train:], y[n_train:]), bs=bs, device=device)
     return DataLoaders(train, valid)
 
+@register
 class RegModel(nn.Module):
     "A model for `synth_dls`: `y = a*x + b` with learnable `a` and `b`."
     def __init__(self): super().__init__(); self.a,self.b = nn.Parameter(torch.zeros(1)),nn.Parameter(torch.zeros(1))
     def forward(self, x): return x * self.a + self.b
 
 # %% ../nbs/13a_learner.ipynb #7bbe9c01
+@register
 def trainable_params(m):
     "The parameters of `m` that require a gradient: the default splitter, one parameter group."
     return [p for p in m.parameters() if p.requires_grad]
@@ -309,6 +311,7 @@ class Metric:
     @property
     def name(self): return _camel2snake(type(self).__name__)
 
+@register
 class AvgMetric(Metric):
     "The batch-size weighted average of `func(pred, *yb)` over the batches."
     def __init__(self, func): self.func = func; self.reset()
@@ -324,6 +327,7 @@ class AvgMetric(Metric):
         f = getattr(self.func, 'func', self.func) # a `partial` is named after its function
         return getattr(f, 'name', None) or getattr(f, '__name__', type(f).__name__)
 
+@register
 class AvgLoss(Metric):
     "The batch-size weighted average of the loss."
     def __init__(self): self.reset()
@@ -336,6 +340,7 @@ class AvgLoss(Metric):
     def value(self): return self.total / self.count if self.count else None
     name = 'loss'
 
+@register
 class AvgSmoothLoss(Metric):
     "An exponentially smoothed average of the training loss, with bias correction."
     def __init__(self, beta=0.98): self.beta = beta; self.reset()
@@ -568,11 +573,11 @@ def show_results(self:Learner, ds_idx=1, dl=None, max_n=9, shuffle=True, **kwarg
     return dl.show_results(b, to_cpu(dec), max_n=max_n, **kwargs)
 
 # %% ../nbs/13a_learner.ipynb #5034f8c5
-_settings = ('opt_func', 'lr', 'splitter', 'metrics', 'path', 'model_dir', 'wd', 'wd_bn_bias', 'train_bn', 'moms')
+_settings = ('opt_func', 'lr', 'splitter', 'metrics', 'model_dir', 'wd', 'wd_bn_bias', 'train_bn', 'moms')
 
-def _describable(o, where):
-    "Whether `to_spec` can describe `o`; a warning saying why not."
-    try: to_spec(o, where); return True
+def _savable(o, where):
+    "Whether `to_config` can describe `o`; a warning saying why not."
+    try: to_config(o, where); return True
     except TypeError as e: warnings.warn(f"export: {e}; the loaded learner goes without it"); return False
 
 @patch
@@ -581,7 +586,7 @@ def _export_state(self:Learner):
     settings = {k: getattr(self, k) for k in _settings}
     settings['metrics'] = list(settings['metrics'])
     return {'dls': self.dls.new_empty(), 'model': self.model, 'loss_func': self.loss_func, 'target_types': self._target_types(),
-            'settings': {k: v for k,v in settings.items() if _describable(v, f'learn.{k}')}}
+            'settings': {k: v for k,v in settings.items() if _savable(v, f'learn.{k}')}}
 
 @patch
 def export(self:Learner,
@@ -591,23 +596,40 @@ def export(self:Learner,
     fname = self.path/fname
     state = self._export_state()
     if pickle: atomic_save(state, fname)
-    else: save_spec(state, fname, 'learn')
+    else: save_object(state, fname, 'learn')
     return fname
 
 # %% ../nbs/13a_learner.ipynb #3b0e143e
+def _check_export(state, fname):
+    "The parts of an export, each checked to be what an export holds"
+    from mylib.data.core import DataLoaders
+    want = {'dls': DataLoaders, 'model': nn.Module, 'settings': dict, 'target_types': tuple}
+    if not isinstance(state, dict) or set(state) != {*want, 'loss_func'}:
+        raise LoadError(f"{fname}: not an export of a learner (expected the parts {sorted({*want, 'loss_func'})})")
+    bad = [f"{k} is a {type(state[k]).__name__}" for k,t in want.items() if not isinstance(state[k], t)]
+    if not callable(state['loss_func']): bad.append(f"loss_func is a {type(state['loss_func']).__name__}")
+    unknown = [k for k in state['settings'] if k not in _settings]
+    if unknown: bad.append(f"unknown settings {unknown}")
+    md = state['settings'].get('model_dir', 'models')
+    if not isinstance(md, (str, PurePath)) or Path(md).is_absolute() or '..' in Path(md).parts: bad.append(f"model_dir {md!r} leaves the learner's folder")
+    if bad: raise LoadError(f"{fname}: " + '; '.join(bad))
+    return state
+
 def load_learner(fname, # a file written by `Learner.export`
                  cpu=True, # put the model and loaders on the CPU; False: keep the device they were saved with
-                 trust=(), # modules whose classes and functions may be loaded too, e.g. `['mymodels']`
+                 trust=(), # your own classes and functions the export may use (e.g. `[MyNet, label_func]`), besides mylib's
+                 max_bytes:int=2**32, # the most memory the load may take (weights and the modules built)
                  pickle=False): # allow loading a pickled export (`export(pickle=True)`): unpickling runs any code the file names
-    "The `Learner` saved by `export`, ready to `predict`."
+    "The `Learner` saved by `export`, ready to `predict`; it saves in the folder of `fname`."
     fname = Path(fname)
     if fname.exists() and is_pickle(fname):
-        if not pickle: raise ValueError(f"{fname} is a pickled export: loading it runs whatever code it names. "
-                                        "If you trust where it comes from, pass pickle=True")
+        if not pickle: raise LoadError(f"{fname} is a pickled export: loading it runs whatever code it names. "
+                                       "If you trust where it comes from, pass pickle=True")
         state = torch.load(fname, map_location='cpu' if cpu else None, weights_only=False)
-    else: state = load_spec(fname, trust)
+        state['settings'].pop('path', None)
+    else: state = _check_export(load_object(fname, trust, max_bytes), fname)
     dls = state['dls'].cpu() if cpu else state['dls']
-    learn = Learner(dls, state['model'], loss_func=state['loss_func'], **state['settings'])
+    learn = Learner(dls, state['model'], loss_func=state['loss_func'], path=fname.parent, **state['settings'])
     learn._ttypes = state['target_types']
     if cpu: learn.model.cpu()
     return learn

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from fastcore.basics import store_attr, patch
 from fastcore.meta import delegates
 from .torch_core import to_plain
+from .serialize import register
 
 # %% ../nbs/01a_losses.ipynb #12061681
 _reductions = ('mean', 'sum', 'none')
@@ -35,6 +36,7 @@ def _target_error(who, pred, targ, axis, is_2d):
     return ValueError(f"{who}: expected a target of {want} {where}, got a target of shape {tuple(targ.shape)}")
 
 # %% ../nbs/01a_losses.ipynb #107c4fa5
+@register
 class BaseLoss:
     "Wrap `loss_cls(*args, **kwargs)`: line up prediction and target on the class `axis`, flatten them, and call it"
     y_int = False  # targets are class indices (read by callbacks such as MixUp and by interpretation)
@@ -123,6 +125,7 @@ def decodes(self:BaseLoss, x): # the activated output
     return x
 
 # %% ../nbs/01a_losses.ipynb #1821aefc
+@register
 class CrossEntropyLossFlat(BaseLoss):
     "`nn.CrossEntropyLoss` over the class `axis`, for class-index or class-probability targets of any shape"
     y_int = True
@@ -134,6 +137,7 @@ class CrossEntropyLossFlat(BaseLoss):
     def decodes(self, x): return x.argmax(dim=self.axis)
 
 # %% ../nbs/01a_losses.ipynb #93bff186
+@register
 class BCEWithLogitsLossFlat(BaseLoss):
     "`nn.BCEWithLogitsLoss` on flattened logits and targets of the same number of values; decodes to the labels above `thresh`"
     @delegates(nn.BCEWithLogitsLoss)
@@ -147,6 +151,7 @@ class BCEWithLogitsLossFlat(BaseLoss):
     def decodes(self, x): return x > self.thresh
 
 # %% ../nbs/01a_losses.ipynb #9e30da5a
+@register
 class BCELossFlat(BaseLoss):
     "`nn.BCELoss` on flattened probabilities and targets of the same number of values; decodes to the labels above `thresh`"
     @delegates(nn.BCELoss)
@@ -159,12 +164,14 @@ class BCELossFlat(BaseLoss):
     def decodes(self, x): return x > self.thresh
 
 # %% ../nbs/01a_losses.ipynb #a9d2e95f
+@register
 class MSELossFlat(BaseLoss):
     "`nn.MSELoss` on flattened prediction and target of the same number of values"
     @delegates(nn.MSELoss)
     def __init__(self, *args, axis:int=-1, # an axis of the prediction kept last when flattening
                  **kwargs): super().__init__(nn.MSELoss, *args, axis=axis, floatify=True, is_2d=False, **kwargs)
 
+@register
 class L1LossFlat(BaseLoss):
     "`nn.L1Loss` on flattened prediction and target of the same number of values"
     @delegates(nn.L1Loss)
@@ -172,6 +179,7 @@ class L1LossFlat(BaseLoss):
                  **kwargs): super().__init__(nn.L1Loss, *args, axis=axis, floatify=True, is_2d=False, **kwargs)
 
 # %% ../nbs/01a_losses.ipynb #76b8a7f7
+@register
 class LabelSmoothingCrossEntropy(nn.Module):
     "Cross entropy against targets that give `eps` of their weight to a uniform spread over all classes"
     y_int, class_axis = True, 1  # class indices as targets; classes on axis 1 of the prediction, as in torch
@@ -192,6 +200,7 @@ class LabelSmoothingCrossEntropy(nn.Module):
     def extra_repr(self): return f"eps={self.eps}, reduction={self.reduction!r}"
 
 # %% ../nbs/01a_losses.ipynb #d0c1dbab
+@register
 class LabelSmoothingCrossEntropyFlat(CrossEntropyLossFlat):
     "`LabelSmoothingCrossEntropy` over the class `axis`, on flattened prediction and target"
     @delegates(LabelSmoothingCrossEntropy)
@@ -208,6 +217,7 @@ def _reduce(loss, reduction, who, total=None):
     raise ValueError(f"{who}: `reduction` must be one of {_reductions}, got {reduction!r}")
 
 # %% ../nbs/01a_losses.ipynb #5d0e6402
+@register
 class FocalLoss(nn.Module):
     "Cross entropy scaled by `(1 - p)**gamma`, `p` being the probability given to the right class: easy examples count less"
     y_int, class_axis = True, 1  # class indices as targets; classes on axis 1 of the prediction, as in torch
@@ -233,6 +243,7 @@ class FocalLoss(nn.Module):
     def extra_repr(self): return f"gamma={self.gamma}, reduction={self.reduction!r}"
 
 # %% ../nbs/01a_losses.ipynb #0bd5fc3d
+@register
 class FocalLossFlat(CrossEntropyLossFlat):
     "`FocalLoss` over the class `axis`, on flattened prediction and target"
     @delegates(FocalLoss)
@@ -241,6 +252,7 @@ class FocalLossFlat(CrossEntropyLossFlat):
                  **kwargs): BaseLoss.__init__(self, FocalLoss, *args, axis=axis, **kwargs)
 
 # %% ../nbs/01a_losses.ipynb #b619d125
+@register
 class DiceLoss:
     "One minus the soft Dice overlap of softmax probabilities and one-hot targets, per item and class"
     y_int = True
@@ -315,6 +327,7 @@ def _box_pairs(who, pred, targ):
     if not pred.is_floating_point(): pred = pred.float()
     return pred.reshape(-1, 4), targ.to(pred.dtype).reshape(-1, 4), pred.shape[:-1]  # (n, 4), (n, 4)
 
+@register
 class GIoULoss:
     "One minus the generalized IoU of each predicted box with its target box"
     y_int = False
@@ -334,6 +347,7 @@ class GIoULoss:
     def __repr__(self): return f"GIoULoss(reduction={self.reduction!r})"
 
 # %% ../nbs/01a_losses.ipynb #6b48e414
+@register
 class BoxLoss(GIoULoss):
     "The mean L1 distance of the coordinates of each box to its target's, plus `giou_weight` times its GIoU loss"
     def __init__(self, giou_weight:float=1., # the weight of the GIoU loss; 0 is L1 alone

@@ -24,6 +24,7 @@ from .torch_core import to_plain, to_np
 from .losses import paired_box_iou, _box_pairs
 from .learner import Metric, AvgMetric, AvgLoss, AvgSmoothLoss
 from .callback.core import _camel2snake
+from .serialize import register
 
 # %% ../nbs/13b_metrics.ipynb #33a087fc
 _all_ = ['Metric', 'AvgMetric', 'AvgLoss', 'AvgSmoothLoss']
@@ -68,6 +69,7 @@ def _argmax(x, dim):
     "`x.argmax(dim)`, several times faster on the CPU over a non-last axis (the same first-maximum rule for ties)."
     return x.max(dim).indices
 
+@register
 def accuracy(inp:Tensor, # scores, (bs, c) or with the classes on `axis`
              targ:Tensor, # class indices, (bs,) or the shape of `inp` without `axis`
              axis:int=-1): # the class axis of `inp`
@@ -75,10 +77,12 @@ def accuracy(inp:Tensor, # scores, (bs, c) or with the classes on `axis`
     pred,targ = flatten_check(_argmax(inp, axis), targ, 'accuracy')
     return (pred == targ).float().mean()
 
+@register
 def error_rate(inp:Tensor, targ:Tensor, axis:int=-1):
     "1 - `accuracy`"
     return 1 - accuracy(inp, targ, axis)
 
+@register
 def top_k_accuracy(inp:Tensor, # scores, (bs, c) or with the classes on `axis`
                    targ:Tensor, # class indices
                    k:int=5, # how many of the best classes count as right
@@ -90,6 +94,7 @@ def top_k_accuracy(inp:Tensor, # scores, (bs, c) or with the classes on `axis`
     _,targ = flatten_check(top[:, 0], targ, 'top_k_accuracy')
     return (top == targ[:, None]).any(-1).float().mean()
 
+@register
 def accuracy_multi(inp:Tensor, # scores, one per label
                    targ:Tensor, # multi-hot targets of the same shape
                    thresh:float=0.5, # a label is predicted when its (activated) score is above this
@@ -100,16 +105,19 @@ def accuracy_multi(inp:Tensor, # scores, one per label
     return ((inp > thresh) == (targ > 0.5)).float().mean()
 
 # %% ../nbs/13b_metrics.ipynb #1e24f43c
+@register
 def mse(inp:Tensor, targ:Tensor):
     "Mean squared error."
     inp,targ = flatten_check(inp, targ, 'mse')
     return F.mse_loss(inp, targ.to(inp.dtype))
 
+@register
 def mae(inp:Tensor, targ:Tensor):
     "Mean absolute error."
     inp,targ = flatten_check(inp, targ, 'mae')
     return (inp - targ).abs().mean()
 
+@register
 def msle(inp:Tensor, targ:Tensor):
     "Mean squared logarithmic error: the mean squared error of `log(1 + x)`, for values >= 0."
     inp,targ = flatten_check(inp, targ, 'msle')
@@ -121,6 +129,7 @@ def _exp_mspe(inp, targ):
     return (1 - (inp - targ).exp()).pow(2).mean() # (e^t - e^p) / e^t = 1 - e^(p - t)
 
 # %% ../nbs/13b_metrics.ipynb #dafaa011
+@register
 class RootMeanMetric(_OnTensors, AvgMetric):
     "The square root of the batch-size weighted mean of `func` over the batches."
     def __init__(self, func, # `func(pred, targ)`, a mean of squares
@@ -144,6 +153,7 @@ _multioutputs = ('uniform_average', 'variance_weighted')
 def _check_choice(who, arg, v, choices):
     if v not in choices: raise ValueError(f"{who}: `{arg}` must be one of {choices}, got {v!r}")
 
+@register
 class R2Score(_OnTensors, Metric):
     "Coefficient of determination: 1 - residual sum of squares / total sum of squares of the targets."
     def __init__(self, multioutput:str='uniform_average'): # for several outputs: their mean, or weighted by their variance
@@ -172,6 +182,7 @@ class R2Score(_OnTensors, Metric):
     name = 'r2_score'
 
 # %% ../nbs/13b_metrics.ipynb #42689f6e
+@register
 def mean_box_iou(inp:Tensor, # predicted boxes, (n, 4) or (n, 1, 4), as x1, y1, x2, y2
                  targ:Tensor): # the target boxes, one per predicted box
     "Mean intersection over union of each predicted box with its target box."
@@ -213,6 +224,7 @@ def _activate(pred, activation, dim):
 def _func_name(f): return getattr(getattr(f, 'func', f), '__name__', type(f).__name__) # a `partial` is named after its function
 
 # %% ../nbs/13b_metrics.ipynb #e179c049
+@register
 class AccumMetric(_OnTensors, Metric):
     "Keep every prediction and target of the validation set, then compute `func(preds, targs, **kwargs)` once."
     def __init__(self, func, # `func(preds, targs, **kwargs)` (or `func(targs, preds)`) -> a number
@@ -267,6 +279,7 @@ def _sklearn_metrics(who):
     except ImportError as e: raise ImportError(f"{who} needs scikit-learn, which is not installed: `pip install scikit-learn` (it comes with mylib's `dev` extra)") from e
     return sklearn.metrics
 
+@register
 class SklearnMetric(AccumMetric):
     "An `AccumMetric` calling the scikit-learn function `func` as `func(targs, preds, **kwargs)` on numpy arrays."
     def __init__(self, func, # a function of `sklearn.metrics`, or its name ('average_precision_score')
@@ -310,6 +323,7 @@ def _class_preds(pred, targ, axis):
     if pred.ndim == 0 or pred.shape[axis] == 1 or pred.ndim == targ.ndim == 1: return (pred > 0).long(),targ,2 # one logit per item
     return _argmax(pred, axis),targ,pred.shape[axis]
 
+@register
 class ConfusionMetric(_OnTensors, Metric):
     "Base of the metrics computed from the confusion matrix of the argmax predictions, accumulated over the batches."
     def __init__(self, axis:int=-1): # the class axis of the predictions
@@ -327,7 +341,7 @@ class ConfusionMetric(_OnTensors, Metric):
     def value(self): return None if self.cm is None else _as_float(self.score(self.cm.cpu().double()))
     @property
     def name(self): return _camel2snake(type(self).__name__)
-    def __repr__(self): return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k,v in vars(self).items() if k != 'cm')})"
+    def __repr__(self): return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k,v in vars(self).items() if k != 'cm' and k[0] != '_')})"
 
 # %% ../nbs/13b_metrics.ipynb #e4eeb587
 def _div(a, b, empty=0.):
@@ -377,14 +391,17 @@ class _ClassScore(ConfusionMetric):
         labels = self.labels if self.labels is not None else (tp + fp + fn > 0).nonzero().view(-1) # the classes that occur
         return _averaged(type(self)._stat, tp, fp, fn, self.average, self.beta, self.pos_label, labels)
 
+@register
 class Precision(_ClassScore):
     "Precision: the fraction of the items predicted in a class that are in it."
     _stat = _precision
 
+@register
 class Recall(_ClassScore):
     "Recall: the fraction of the items of a class that are predicted in it."
     _stat = _recall
 
+@register
 class FBeta(_ClassScore):
     "F-beta score: the harmonic mean of precision and recall, recall weighted `beta` times as much."
     _stat = _fbeta
@@ -395,12 +412,14 @@ class FBeta(_ClassScore):
     @property
     def name(self): return f"f{self.beta:g}_score"
 
+@register
 class F1Score(FBeta):
     "F1 score: the harmonic mean of precision and recall."
     def __init__(self, axis:int=-1, average:str='binary', pos_label:int=1, labels:list|None=None):
         super().__init__(1., axis, average, pos_label, labels)
 
 # %% ../nbs/13b_metrics.ipynb #cd3eb94e
+@register
 class MatthewsCorrCoef(ConfusionMetric):
     "Matthews correlation coefficient: the correlation between predicted and target classes, in [-1, 1]."
     def score(self, cm):
@@ -409,6 +428,7 @@ class MatthewsCorrCoef(ConfusionMetric):
         cov_tt,cov_pp = n * n - (t * t).sum(),n * n - (p * p).sum()
         return _div(cov_tp, (cov_tt * cov_pp).sqrt())
 
+@register
 class BalancedAccuracy(ConfusionMetric):
     "Balanced accuracy: the mean over the classes of the targets of their recall."
     def score(self, cm):
@@ -417,6 +437,7 @@ class BalancedAccuracy(ConfusionMetric):
 
 _kappa_weights = (None, 'linear', 'quadratic')
 
+@register
 class CohenKappa(ConfusionMetric):
     "Cohen's kappa: agreement between predicted and target classes beyond what chance gives."
     def __init__(self, axis:int=-1, # the class axis of the predictions
@@ -432,6 +453,7 @@ class CohenKappa(ConfusionMetric):
         return 1 - _div((w * cm).sum(), (w * expected).sum(), empty=math.nan)
 
 # %% ../nbs/13b_metrics.ipynb #d3c5d498
+@register
 class MultiLabelMetric(_OnTensors, Metric):
     "Base of multi-label metrics: per-label counts of thresholded predictions against multi-hot targets."
     def __init__(self, thresh:float=0.5, # a label is predicted when its score is above this
@@ -461,7 +483,7 @@ class MultiLabelMetric(_OnTensors, Metric):
         return _as_float(self.score(*self.counts.cpu().double(), self.n))
     @property
     def name(self): return _camel2snake(type(self).__name__)
-    def __repr__(self): return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k,v in vars(self).items() if k not in ('counts', 'n', 'sample_sum'))})"
+    def __repr__(self): return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k,v in vars(self).items() if k not in ('counts', 'n', 'sample_sum') and k[0] != '_')})"
 
 # %% ../nbs/13b_metrics.ipynb #2d06ce35
 _ml_averages = ('micro', 'macro', 'weighted', 'samples')
@@ -486,14 +508,17 @@ class _LabelScore(MultiLabelMetric):
         if self.average == 'samples': return self.sample_sum / n if n else math.nan
         return _averaged(type(self)._stat, tp, fp, fn, self.average, self.beta, labels=self.labels)
 
+@register
 class PrecisionMulti(_LabelScore):
     "Precision of a multi-label classifier, averaged over labels."
     _stat = _precision
 
+@register
 class RecallMulti(_LabelScore):
     "Recall of a multi-label classifier, averaged over labels."
     _stat = _recall
 
+@register
 class FBetaMulti(_LabelScore):
     "F-beta score of a multi-label classifier, averaged over labels."
     _stat = _fbeta
@@ -504,6 +529,7 @@ class FBetaMulti(_LabelScore):
     @property
     def name(self): return f"f{self.beta:g}_score_multi"
 
+@register
 class F1ScoreMulti(FBetaMulti):
     "F1 score of a multi-label classifier, averaged over labels."
     def __init__(self, thresh:float=0.5, sigmoid:bool=True, average:str='macro', labels:list|None=None, axis:int=-1):
@@ -513,6 +539,7 @@ def _mcc(tp, fp, fn, tn):
     "Matthews correlation of binary counts."
     return _div(tp * tn - fp * fn, ((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn)).sqrt())
 
+@register
 class MatthewsCorrCoefMulti(MultiLabelMetric):
     "Matthews correlation of a multi-label classifier: of all its yes/no answers pooled ('micro'), or the mean over labels ('macro')."
     def __init__(self, thresh:float=0.5, sigmoid:bool=True,
@@ -590,6 +617,7 @@ def _auc_ovo(score, targ, average):
 # %% ../nbs/13b_metrics.ipynb #2fb87c24
 def _softmax_roc_auc(preds, targs, **kwargs): return roc_auc(F.softmax(preds.double(), -1), targs, **kwargs)
 
+@register
 class RocAuc(AccumMetric):
     "ROC AUC of a single-label classifier, from the softmax of its outputs."
     def __init__(self, axis:int=-1, # the class axis of the predictions
@@ -604,6 +632,7 @@ class RocAuc(AccumMetric):
         pred = pred.movedim(self.axis, -1).reshape(-1, c) # (n, c) logits
         return pred,flatten_check(pred[:, 0], targ, self.name)[1]
 
+@register
 class RocAucBinary(AccumMetric):
     "ROC AUC of a binary classifier with two outputs per item, or one."
     def __init__(self, axis:int=-1): # the class axis of the predictions
@@ -615,6 +644,7 @@ class RocAucBinary(AccumMetric):
             pred = pred.select(self.axis, 1) - pred.select(self.axis, 0) # ranks items as softmax(pred)[:, 1] does
         return flatten_check(pred, targ, self.name)
 
+@register
 class RocAucMulti(AccumMetric):
     "ROC AUC of a multi-label classifier, averaged over labels."
     def __init__(self, average:str='macro', # over labels: 'macro', 'weighted' (by number of positives) or 'micro' (pooled)
@@ -634,6 +664,7 @@ def _fg_counts(cm, bkg_idx):
     fg[bkg_idx] = False
     return cm[fg][:, fg].sum(),cm[bkg_idx, fg].sum(),cm[fg, bkg_idx].sum()
 
+@register
 class Dice(ConfusionMetric):
     "Dice coefficient of the foreground: twice the overlap of predicted and target foreground over their total size."
     def __init__(self, axis:int=1, # the class axis of the predictions
@@ -644,12 +675,14 @@ class Dice(ConfusionMetric):
         tp,fp,fn = _fg_counts(cm, self.bkg_idx)
         return _div(2 * tp, 2 * tp + fp + fn, empty=math.nan)
 
+@register
 class JaccardCoeff(Dice):
     "Jaccard coefficient (intersection over union) of the predicted and target foreground."
     def score(self, cm):
         tp,fp,fn = _fg_counts(cm, self.bkg_idx)
         return _div(tp, tp + fp + fn, empty=math.nan)
 
+@register
 class DiceMulti(ConfusionMetric):
     "Dice coefficient of each class that occurs in the targets or the predictions, averaged."
     def __init__(self, axis:int=1): super().__init__(axis) # the class axis of the predictions
@@ -657,12 +690,14 @@ class DiceMulti(ConfusionMetric):
         tp,fp,fn = _tp_fp_fn(cm)
         return _averaged(_fbeta, tp, fp, fn, 'macro', labels=(tp + fp + fn > 0).nonzero().view(-1))
 
+@register
 class JaccardCoeffMulti(DiceMulti):
     "Jaccard coefficient of each class that occurs in the targets or the predictions, averaged."
     def score(self, cm):
         tp,fp,fn = _tp_fp_fn(cm)
         return _averaged(_jaccard, tp, fp, fn, 'macro', labels=(tp + fp + fn > 0).nonzero().view(-1))
 
+@register
 class ForegroundAcc(Dice):
     "Accuracy over the pixels whose target is not the background class `bkg_idx`."
     def score(self, cm):
@@ -672,6 +707,7 @@ class ForegroundAcc(Dice):
 foreground_acc = ForegroundAcc()
 
 # %% ../nbs/13b_metrics.ipynb #82a25a4b
+@register
 class Perplexity(AvgLoss):
     "Perplexity: the exponential of the average loss (a cross entropy)."
     @property

@@ -17,6 +17,7 @@ from collections.abc import Mapping, MutableMapping
 import torch
 from torch import nn, Tensor
 from fastcore.basics import patch, GetAttr
+from .serialize import register
 
 # %% ../nbs/12_optimizer.ipynb #5a4eb1f6
 def _group_error(msg): return ValueError(f"Optimizer `params`: {msg}")
@@ -334,6 +335,7 @@ def in_chunks(ps:list, # the parameters
             start, n = i + 1, 0
 
 # %% ../nbs/12_optimizer.ipynb #e2df5933
+@register
 def SGD(params, # tensors, or groups of them (see `Optimizer`)
         lr:float, # learning rate: a value, a list (one per group) or a slice
         mom:float=0., # momentum (0: none)
@@ -359,6 +361,7 @@ def rms_prop_step(ps, gs, st, lr, mom, eps, **_):
         torch._foreach_addcdiv_(buf, gs_, den)
         torch._foreach_add_(ps_, buf, alpha=-lr)
 
+@register
 def RMSProp(params, # tensors, or groups of them (see `Optimizer`)
             lr:float, # learning rate: a value, a list (one per group) or a slice
             mom:float=0., # momentum (0: none)
@@ -382,6 +385,7 @@ def adam_step(ps, gs, st, lr, mom, sqr_mom, eps, **_):
         torch._foreach_add_(den, [eps*r for r in r2])      # sqrt(v) + eps*sqrt(bc2) = sqrt(bc2) * (sqrt(v/bc2) + eps)
         torch._foreach_addcdiv_(ps_, avg, den, [-lr*r/b for r, b in zip(r2, b1)])
 
+@register
 def Adam(params, # tensors, or groups of them (see `Optimizer`)
          lr:float, # learning rate: a value, a list (one per group) or a slice
          mom:float=0.9, # decay of the gradients' average (torch's `betas[0]`)
@@ -411,6 +415,7 @@ def radam_step(ps, gs, st, lr, mom, sqr_mom, eps, **_):
         torch._foreach_addcdiv_(ps_, avg_, den, scale)
     if plain: torch._foreach_add_(_pick(ps, plain), torch._foreach_mul(_pick(avg, plain), list(plain.values())))
 
+@register
 def RAdam(params, # tensors, or groups of them (see `Optimizer`)
           lr:float, # learning rate: a value, a list (one per group) or a slice
           mom:float=0.9, # decay of the gradients' average
@@ -436,6 +441,7 @@ def qhadam_step(ps, gs, st, lr, mom, sqr_mom, nu_1, nu_2, eps, **_):
         torch._foreach_add_(den, eps)
         torch._foreach_addcdiv_(ps_, num, den, value=-lr)
 
+@register
 def QHAdam(params, # tensors, or groups of them (see `Optimizer`)
            lr:float, # learning rate: a value, a list (one per group) or a slice
            mom:float=0.999, # decay of the gradients' average
@@ -460,6 +466,7 @@ def larc_scale(ps, gs, st, lr, trust_coeff, wd, eps, clip, **_):
     gs[:] = torch._foreach_add(gs, ps, alpha=wd) if wd else torch._foreach_mul(gs, 1.)
     torch._foreach_mul_(gs, scale.tolist())
 
+@register
 def Larc(params, # tensors, or groups of them (see `Optimizer`)
          lr:float, # learning rate: a value, a list (one per group) or a slice
          mom:float=0.9, # momentum (0: none)
@@ -488,6 +495,7 @@ def lamb_step(ps, gs, st, lr, mom, sqr_mom, eps, wd, **_):
         torch._foreach_mul_(upd, (-lr * trust).tolist())
         torch._foreach_add_(ps_, upd)
 
+@register
 def Lamb(params, # tensors, or groups of them (see `Optimizer`)
          lr:float, # learning rate: a value, a list (one per group) or a slice
          mom:float=0.9, # decay of the gradients' average
@@ -555,6 +563,7 @@ def load_state_dict(self:Lookahead, sd:dict): # from `Lookahead.state_dict`
     self.k, self.alpha, self.count = sd['k'], sd['alpha'], sd['count']
     self.slow = {ps[int(i)]: _copy_to(v, ps[int(i)]) for i, v in sd['slow'].items()}
 
+@register
 def ranger(params, # tensors, or groups of them (see `Optimizer`)
            lr:float, # learning rate: a value, a list (one per group) or a slice
            mom:float=0.95, # decay of the gradients' average

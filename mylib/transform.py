@@ -13,6 +13,7 @@ from fastcore.basics import store_attr, patch
 from fastcore.foundation import L
 from .torch_core import TensorBase, retain_type, cast, to_tv, from_tv, add_note
 from .dispatch import TypeDispatch, func_name
+from .serialize import register
 
 # %% ../nbs/02_transform.ipynb #d96b71f2
 _tfm_methods = 'encodes', 'decodes', 'setups'
@@ -49,6 +50,7 @@ class _TfmMeta(type):
 # %% ../nbs/02_transform.ipynb #6878e1ba
 _missing = object()
 
+@register
 class Transform(metaclass=_TfmMeta):
     "A reversible function dispatched on the type of its input; tuples are mapped element by element."
     split_idx,order = None,0 # split_idx: run only on this split (0 train, 1 valid); order: position in a `Pipeline`
@@ -142,11 +144,13 @@ def __repr__(self:Transform):
             f"\n  decodes: {_td_types(self.decodes.td if hasattr(self.decodes, 'td') else self.decodes)}")
 
 # %% ../nbs/02_transform.ipynb #e8c1e3c3
+@register
 class ItemTransform(Transform):
     "A transform applied to the whole item (e.g. an `(x, y)` tuple) instead of to each element."
     _do_call = Transform._apply_case # no mapping over the tuple: the case gets the whole item
 
 # %% ../nbs/02_transform.ipynb #9e36b377
+@register
 class DisplayedTransform(Transform):
     "A transform whose repr shows its `__init__` arguments, read back from the attributes of the same names."
     def _repr_args(self):
@@ -156,6 +160,7 @@ class DisplayedTransform(Transform):
         return '(' + ', '.join(f'{k}={v!r}' for k,v in args.items()) + ')'
 
 # %% ../nbs/02_transform.ipynb #90c5af1d
+@register
 class RandTransform(DisplayedTransform):
     "A transform applied with probability `p`, its random parameters drawn once per item (in `before_call`)."
     split_idx = 0
@@ -180,6 +185,7 @@ def _restore(new, old):
     "`new` with the type of `old` where it lost it, and the metadata of `old` it has no value for."
     return _keep_meta(retain_type(new, old), old)
 
+@register
 class TvTransform(ItemTransform, DisplayedTransform):
     "Apply a `torchvision.transforms.v2` transform to a whole item of semantic tensors, keeping types and metadata."
     def __init__(self,
@@ -195,6 +201,7 @@ class TvTransform(ItemTransform, DisplayedTransform):
         return _restore(res, x)
 
 # %% ../nbs/02_transform.ipynb #12c47fc8
+@register
 class Pipeline:
     "Compose transforms in `order`; set them up in turn, encode forward, decode in reverse, show."
     def __init__(self,
@@ -203,6 +210,8 @@ class Pipeline:
         if isinstance(funcs, Pipeline): funcs = funcs.fs
         self.split_idx = split_idx
         self.fs = L(f if isinstance(f, Transform) else Transform(f) for f in L(funcs)).sorted(key='order')
+
+    def get_config(self): return {'funcs': list(self.fs), 'split_idx': self.split_idx} # what `save_object` writes: the transforms as they are now
 
     def __call__(self, o):
         split_idx = self.split_idx

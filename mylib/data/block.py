@@ -23,6 +23,7 @@ from ..torch_core import add_note
 from .core import TfmdLists, Datasets, TfmdDL, DataLoaders, get_item, ItemsView
 from .transforms import (ArgsRepr, RandomSplitter, ItemGetter, Categorize, MultiCategorize, OneHotEncode,
                                    EncodedMultiCategorize, RegressionSetup)
+from ..serialize import register
 
 # %% ../../nbs/06_data.block.ipynb #473f2919
 def _tfm_name(f):
@@ -138,6 +139,7 @@ class DataBlock:
         return '\n'.join(lines)
 
 # %% ../../nbs/06_data.block.ipynb #27f17944
+@register
 class _Getter(ItemTransform):
     "Getter `f` as a pipeline step: called on the whole item, whatever its type"
     def __init__(self, f): super().__init__(); self.f = f

@@ -18,6 +18,7 @@ from ..dispatch import typedispatch
 from ..transform import Pipeline
 from ..torch_core import add_note
 from .load import DataLoader
+from ..serialize import register
 
 # %% ../../nbs/04_data.core.ipynb #8914ed0c
 def get_item(items, i):
@@ -48,6 +49,7 @@ def _check_splits(splits, n):
         if bad: raise IndexError(f"splits[{k}] holds indices outside the {n} items: {bad[:5]}")
     return res
 
+@register
 class TfmdLists:
     "A lazy list of `items` passed through the transforms `tfms`, split into training and validation subsets."
     def __init__(self,
@@ -112,6 +114,7 @@ def new_empty(self:TfmdLists):
     return type(self)([], self.tfms, split_idx=self.split_idx, do_setup=False)
 
 # %% ../../nbs/04_data.core.ipynb #73b18969
+@register
 class Datasets:
     "Tuples built from each item by one `TfmdLists` per pipeline in `tfms`: the first `n_inp` are inputs."
     def __init__(self,
@@ -177,6 +180,7 @@ def _tfms_attr(self:Datasets, k):
 Datasets.__getattr__ = _tfms_attr
 
 # %% ../../nbs/04_data.core.ipynb #0d566829
+@register
 class TfmdDL(DataLoader):
     "A `DataLoader` over a `Datasets` (or `TfmdLists`) whose hooks are pipelines it sets up, decodes and shows."
     def __init__(self,
@@ -306,6 +310,7 @@ def show_results(self:TfmdDL,
     return show_results(x, y, samples, outs, ctxs=ctxs, max_n=max_n, **kwargs)
 
 # %% ../../nbs/04_data.core.ipynb #dff74927
+@register
 class DataLoaders(GetAttr):
     "The training and validation loaders (and any more), and the device they deliver to; unknown attributes come from `train`."
     _default = 'train'
@@ -315,6 +320,7 @@ class DataLoaders(GetAttr):
         self.loaders,self.path = list(loaders),Path(path)
         if device is not None: self.device = device
 
+    def get_config(self): return {'args': list(self.loaders)} # what `save_object` writes: not the path (a loaded learner saves where it was loaded from), nor the device
     def __getitem__(self, i): return self.loaders[i]
     def __len__(self): return len(self.loaders)
     def __repr__(self): return f"DataLoaders: {', '.join(f'{len(dl.dataset)} items' for dl in self.loaders)} on {self.device}"

@@ -21,6 +21,7 @@ from fastcore.basics import patch
 from ..torch_core import apply, to_device
 from ..transform import Pipeline, Transform
 from ..torch_core import add_note
+from ..serialize import register, made_by
 
 # %% ../../nbs/03_data.load.ipynb #0fd3e3dd
 def _where(path):
@@ -84,6 +85,7 @@ def _collate(items, path):
     if isinstance(o, (bool, int, float, complex)): return torch.tensor(items)
     return list(items)
 
+@register
 def collate(items): # a non-empty list of items, each any nesting of tuples, lists and dicts of tensors, arrays, numbers and other objects
     "Turn `items` into one batch of the same structure: tensors, arrays and numbers stacked, other objects in lists"
     if not len(items): raise ValueError("collate: got no items")
@@ -185,13 +187,9 @@ def _hook(f):
 
 def _is_iterable_ds(ds): return isinstance(ds, IterableDataset) or (not hasattr(ds, '__getitem__') and hasattr(ds, '__iter__'))
 
+@register
 class DataLoader:
     "Batches of a dataset on torch's samplers and worker processes, with item, batch and device hooks"
-    def __new__(cls, *args, **kwargs):
-        self = super().__new__(cls)
-        self._init_args = args, kwargs  # what `new` rebuilds the loader from, whatever a subclass's `__init__` takes
-        return self
-
     def __init__(self,
                  dataset=None, # a map-style dataset (`len` and `[i]`), a tensor, array or tuple of them (in memory), or an iterable dataset
                  bs:int=64, # items per batch
@@ -518,7 +516,7 @@ def one_batch(self:DataLoader):
 @patch
 def new(self:DataLoader, **changes): # arguments of `__init__` to change
     "A loader of the same class, created with the same arguments except `changes`"
-    args, kwargs = self._init_args
+    _, args, kwargs = made_by(self)
     sig = inspect.signature(type(self).__init__)
     bound = sig.bind(None, *args, **kwargs)
     var_kw = next((p.name for p in sig.parameters.values() if p.kind == p.VAR_KEYWORD), None)

@@ -21,6 +21,7 @@ from fastcore.basics import store_attr
 from fastcore.foundation import L
 from ..torch_core import TensorImage, TensorMask, TensorCategory, TensorMultiCategory, show_title
 from ..transform import DisplayedTransform, MappedItems, Pipeline
+from ..serialize import register
 
 # %% ../../nbs/05_data.transforms.ipynb #f35ac229
 def _extensions(extensions):
@@ -231,11 +232,13 @@ class ColSplitter(ArgsRepr):
         return _mask_split(c)
 
 # %% ../../nbs/05_data.transforms.ipynb #fe02acd0
+@register
 def parent_label(o): # a path, or a string
     "The name of the folder `o` is in: the label of datasets stored as `class/file`"
     return Path(o).parent.name
 
 # %% ../../nbs/05_data.transforms.ipynb #084baad6
+@register
 class RegexLabeller(ArgsRepr):
     "The first group of regular expression `pat` in `str(item)`"
     def __init__(self,
@@ -257,6 +260,7 @@ def _row_keys(row):
     if hasattr(row, '_fields'): return list(row._fields)
     return list(row.keys()) if hasattr(row, 'keys') else list(range(len(row)))
 
+@register
 class ColReader(ArgsRepr):
     "Read column(s) `cols` of a row (a pandas row, a dict or a namedtuple), as is, as a path, or as a list of labels"
     def __init__(self,
@@ -284,6 +288,7 @@ class ColReader(ArgsRepr):
         return self._value(self._read(row, self.cols))
 
 # %% ../../nbs/05_data.transforms.ipynb #62876953
+@register
 class ItemGetter(ArgsRepr):
     "`item[i]`: one element of a tuple, list or dict"
     def __init__(self, i): # an index or key
@@ -294,6 +299,7 @@ class ItemGetter(ArgsRepr):
         except (IndexError, KeyError, TypeError) as e:
             raise type(e)(f"ItemGetter: item {_short.repr(o)} has no element {self.i!r}") from None
 
+@register
 class AttrGetter(ArgsRepr):
     "`item.nm`, or `default` when the item has no such attribute"
     def __init__(self,
@@ -327,6 +333,7 @@ def _sorted(items):
         types = sorted({type(o).__name__ for o in items})
         raise TypeError(f"CategoryMap: cannot sort labels of types {', '.join(types)} (a missing value?); clean the labels or pass `sort=False`") from None
 
+@register
 class CategoryMap:
     "An ordered vocab: index -> label with `vocab[i]`, label -> index with `vocab.o2i[label]`"
     def __init__(self,
@@ -342,6 +349,7 @@ class CategoryMap:
         self.items, self.add_na = items, add_na
         self.o2i = _LabelToIndex(items, na=0 if add_na else None)
 
+    def get_config(self): return {'col': list(self.items), 'sort': False, 'add_na': self.add_na} # what `save_object` writes: the vocab, not the column
     def __len__(self): return len(self.items)
     def __iter__(self): return iter(self.items)
     def __contains__(self, o): return o in self.o2i
@@ -363,6 +371,7 @@ class Category(str):
         return show_title(str(self), ctx=ctx, **kwargs)
 
 # %% ../../nbs/05_data.transforms.ipynb #973bb8b0
+@register
 class Categorize(DisplayedTransform):
     "A label <-> its index in a vocab, learned from the training labels by `setup`"
     order = 1
@@ -403,6 +412,7 @@ def _label_lists(items, who):
         if isinstance(o, str): raise TypeError(f"{who}: item {i} is the string {o!r}, not a list of labels; split it first (e.g. `ColReader(..., label_delim=';')`)")
         yield o
 
+@register
 class MultiCategorize(Categorize):
     "A list of labels <-> a `TensorMultiCategory` of their indices in a vocab learned from the training labels"
     def setups(self, items):
@@ -423,6 +433,7 @@ def _vocab_before(items):
     if v is None and isinstance(items, MappedItems): v = getattr(items.f, 'vocab', None)
     return v
 
+@register
 class OneHotEncode(DisplayedTransform):
     "Class indices -> a multi-hot float vector of length `c`, and back"
     order = 2
@@ -446,6 +457,7 @@ class OneHotEncode(DisplayedTransform):
         return o.as_subclass(Tensor).nonzero().flatten() if o.is_floating_point() else o  # (c,) -> (n_labels,)
 
 # %% ../../nbs/05_data.transforms.ipynb #4b6f05e2
+@register
 class EncodedMultiCategorize(DisplayedTransform):
     "Labels given already one-hot encoded (one 0/1 per class of `vocab`) -> a float `TensorMultiCategory`, decoded to names"
     order = 1
@@ -465,6 +477,7 @@ class EncodedMultiCategorize(DisplayedTransform):
     def decodes(self, o:TensorMultiCategory): return MultiCategory(self.vocab[i] for i in o.as_subclass(Tensor).nonzero().flatten().tolist())
 
 # %% ../../nbs/05_data.transforms.ipynb #f1ec0788
+@register
 class RegressionSetup(DisplayedTransform):
     "Regression targets (numbers or arrays) -> float tensors; `c`, the number of outputs, from the first target"
     def __init__(self, c:int=None): # the number of values per target; None: read from the first training target
@@ -481,12 +494,14 @@ class RegressionSetup(DisplayedTransform):
         except (TypeError, ValueError): raise TypeError(f"RegressionSetup: expected a number or an array of numbers, got {type(o).__name__} {_short.repr(o)}") from None
 
 # %% ../../nbs/05_data.transforms.ipynb #692e0f3e
+@register
 class ToTensor(DisplayedTransform):
     "Numbers and numpy arrays -> tensors (sharing an array's memory); other types pass through"
     order = 5
     def encodes(self, o:(int, float, np.generic, np.ndarray)): return torch.as_tensor(o)
 
 # %% ../../nbs/05_data.transforms.ipynb #c5129058
+@register
 class IntToFloatTensor(DisplayedTransform):
     "Integer images -> floats divided by `div`, masks -> long divided by `div_mask`; decoded back"
     order = 10
@@ -522,6 +537,7 @@ def _one_batch(items):
     return f(b) if f is not None else b
 
 # %% ../../nbs/05_data.transforms.ipynb #25a2b38f
+@register
 class Normalize(DisplayedTransform):
     "Normalize image batches with a mean and std per channel, given or measured on a batch; decoded back"
     order = 99

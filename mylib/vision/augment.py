@@ -20,6 +20,7 @@ from fastcore.meta import delegates
 from ..torch_core import TensorImage, TensorImageBase, TensorMask, TensorPoint, TensorBBox, TensorMultiCategory
 from ..transform import RandTransform
 from ..data.transforms import Normalize
+from ..serialize import register
 
 # %% ../../nbs/09_vision.augment.ipynb #ab35ef67
 def _describe(b):
@@ -160,6 +161,7 @@ def _rebuild(b, items):
     "A tuple like `b` (a namedtuple included) holding `items`"
     return type(b)(*items) if hasattr(b, '_fields') else type(b)(items)
 
+@register
 class AffineCoordTfm(RandTransform):
     "Resample images (bilinear) and masks (nearest), and move points and boxes, through per-sample matrices: all of `tfms` in one resample"
     order = 30
@@ -276,6 +278,7 @@ def __call__(self:AffineCoordTfm, b, split_idx=None, **kwargs):
 # %% ../../nbs/09_vision.augment.ipynb #16f54bc8
 _but = ['tfms', 'size', 'p']
 
+@register
 class Flip(AffineCoordTfm):
     "Flip samples left-right, each with probability `p`"
     @delegates(AffineCoordTfm.__init__, but=_but)
@@ -289,6 +292,7 @@ class Flip(AffineCoordTfm):
         may = per_sample(self.draw, lambda: torch.ones(bs, device=device), bs, device, who=f"{self.name}: `draw`").bool()
         return flip_mat(may & coin(self.p, bs, device))
 
+@register
 class Dihedral(AffineCoordTfm):
     "Apply one of the 8 symmetries of the square (flips, quarter turns, transposition) to samples, each with probability `p`"
     @delegates(AffineCoordTfm.__init__, but=_but)
@@ -303,6 +307,7 @@ class Dihedral(AffineCoordTfm):
         return dihedral_mat(k.long() * coin(self.p, bs, device))
 
 # %% ../../nbs/09_vision.augment.ipynb #68b238a5
+@register
 class Rotate(AffineCoordTfm):
     "Rotate samples about their centre by up to `max_deg` degrees either way, each with probability `p`"
     @delegates(AffineCoordTfm.__init__, but=_but)
@@ -317,6 +322,7 @@ class Rotate(AffineCoordTfm):
         deg = per_sample(self.draw, lambda: _uniform(-self.max_deg, self.max_deg, bs, device), bs, device, who=f"{self.name}: `draw`")
         return rotate_mat(deg * coin(self.p, bs, device), size)
 
+@register
 class Zoom(AffineCoordTfm):
     "Zoom into samples by a factor in [`min_zoom`, `max_zoom`] about a random centre, each with probability `p`"
     @delegates(AffineCoordTfm.__init__, but=_but)
@@ -334,6 +340,7 @@ class Zoom(AffineCoordTfm):
         cy = per_sample(self.draw_y, lambda: torch.rand(bs, device=device), bs, device, who=f"{self.name}: `draw_y`")
         return zoom_mat(torch.where(coin(self.p, bs, device), s, 1.), cx, cy)
 
+@register
 class Warp(AffineCoordTfm):
     "Tilt samples in perspective by up to `magnitude` along x and along y, each with probability `p`"
     @delegates(AffineCoordTfm.__init__, but=_but)
@@ -359,6 +366,7 @@ def _centre_crop(size, out, bs, device):
     fw, fh = min(1., (ow / oh) / (w / h)), min(1., (w / h) / (ow / oh))
     return torch.tensor([-fw, -fh, fw, fh], device=device).expand(bs, 4)
 
+@register
 class RandomResizedCropGPU(AffineCoordTfm):
     "Crop a random region of each sample, of random area and aspect ratio, and resize it to `size`; a centre crop on validation"
     @delegates(AffineCoordTfm.__init__, but=_but)
@@ -390,6 +398,7 @@ class RandomResizedCropGPU(AffineCoordTfm):
         return crop_mat(per_sample(self.draw, default, bs, device, shape=(4,), who=f"{self.name}: `draw`"))
 
 # %% ../../nbs/09_vision.augment.ipynb #6f6274cd
+@register
 class LightingTfm(RandTransform):
     "Change the lighting of image batches in one pass: a per-sample scale and shift in logit space, then a colour matrix; all of `tfms` merged"
     order = 40
@@ -449,6 +458,7 @@ def hue_mat(h:Tensor): # (bs,) hue shifts, in turns of the colour wheel (1/3 tak
     return t.cos() * torch.eye(3, device=h.device) + t.sin() * K + (1 - t.cos()) * torch.outer(k, k)
 
 # %% ../../nbs/09_vision.augment.ipynb #c40462dc
+@register
 class Brightness(LightingTfm):
     "Change the brightness of samples, each with probability `p`"
     def __init__(self, max_lighting:float=0.2, # mid-grey becomes a value in 0.5 * (1 -/+ max_lighting)
@@ -478,14 +488,17 @@ class _FactorLighting(LightingTfm):
         f = per_sample(self.draw, lambda: _log_uniform(lo, 1 / lo, bs, device), bs, device, who=f"{self.name}: `draw`")
         return torch.where(coin(self.p, bs, device), f, 1.)
 
+@register
 class Contrast(_FactorLighting):
     "Change the contrast of samples by a factor in [1 - max_lighting, 1 / (1 - max_lighting)], each with probability `p`"
     def params(self, bs, device): return self.factors(bs, device), None, None
 
+@register
 class Saturation(_FactorLighting):
     "Change the saturation of samples by a factor (0: grey, 1: unchanged) in [1 - max_lighting, 1 / (1 - max_lighting)], each with probability `p`"
     def params(self, bs, device): return None, None, saturation_mat(self.factors(bs, device))
 
+@register
 class Hue(LightingTfm):
     "Shift the hue of samples by up to `max_hue` turns either way, each with probability `p`"
     def __init__(self, max_hue:float=0.1, # largest shift, in turns of the colour wheel (0.5: the opposite colour)
@@ -499,6 +512,7 @@ class Hue(LightingTfm):
         return None, None, hue_mat(h * coin(self.p, bs, device))
 
 # %% ../../nbs/09_vision.augment.ipynb #b9adc7ce
+@register
 class RandomErasing(RandTransform):
     "Replace up to `max_count` random rectangles of each image with noise, each image with probability `p`"
     order = 100  # after `Normalize`: the noise has the statistics of a normalized image

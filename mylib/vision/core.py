@@ -25,6 +25,7 @@ from ..torch_core import (TensorImageBase, TensorImage, TensorImageBW, TensorMas
                               cast, add_note)
 from ..transform import ItemTransform, DisplayedTransform, RandTransform
 from ..data.transforms import ToTensor
+from ..serialize import register
 
 # %% ../../nbs/07_vision.core.ipynb #5b52a077
 class PILBase(Image.Image):
@@ -274,6 +275,8 @@ def create(cls:TensorPoint,
     if t.numel() % cls._ncoords: raise ValueError(f"{cls.__name__}.create: expected {cls._ncoords} numbers per {'box' if cls._ncoords == 4 else 'point'} ({cls._layout}), got {t.numel()} numbers")
     return cls(t.reshape(-1, cls._ncoords), img_size=img_size)
 
+register(PILImage.create, PILImageBW.create, PILMask.create, TensorPoint.create, TensorBBox.create) # the first steps of pipelines: exports name them
+
 # %% ../../nbs/07_vision.core.ipynb #c7fe8109
 class LabeledBBox(namedtuple('LabeledBBox', 'bbox lbl')):
     "Boxes (a `TensorBBox`) and one label per box (a `TensorMultiCategory` of indices, or their names)"
@@ -425,6 +428,7 @@ def _clip_boxes(b, w, h):
     "Boxes `b` (n, 4) clipped to the image [0, w] x [0, h]; boxes outside it keep zero width or height"
     return torch.stack([b[:, 0].clamp(0, w), b[:, 1].clamp(0, h), b[:, 2].clamp(0, w), b[:, 3].clamp(0, h)], 1)
 
+@register
 class FrameTransform(RandTransform):
     "Base of the transforms that crop, pad and resize: `frame(h, w, split_idx)` decides, the cases apply"
     order, split_idx = 1, None
@@ -494,6 +498,7 @@ def _hw(size, who):
     except (TypeError, ValueError): raise ValueError(f"{who}: `size` must be an int or (h, w), got {size!r}") from None
     return (int(h), int(w))
 
+@register
 class Resize(FrameTransform):
     "Resize every image of an item to `size` (h, w): crop the excess (`crop`), pad the difference (`pad`), or stretch (`squish`)"
     _methods = ('crop', 'pad', 'squish')
@@ -520,6 +525,7 @@ class Resize(FrameTransform):
         return Frame((x0, y0, x0 + cw, y0 + ch), (ow, oh))
 
 # %% ../../nbs/07_vision.core.ipynb #df42eb35
+@register
 class RandomResizedCrop(FrameTransform):
     "Crop a random region of random area and aspect, resized to `size` (h, w); on validation, a centre crop"
     def __init__(self,
@@ -558,6 +564,7 @@ def _window(x0, y0, ww, wh, w, h):
     bx0, by0, bx1, by1 = max(x0, 0), max(y0, 0), min(x0 + ww, w), min(y0 + wh, h)
     return Frame((bx0, by0, bx1, by1), (bx1 - bx0, by1 - by0), (ww, wh), (bx0 - x0, by0 - y0))
 
+@register
 class CropPad(FrameTransform):
     "Cut the centre `size` (h, w) of every image of an item, padding where the image is smaller; no resizing"
     def __init__(self,
@@ -570,6 +577,7 @@ class CropPad(FrameTransform):
         oh, ow = self.size
         return _window((w - ow) // 2, (h - oh) // 2, ow, oh, w, h)
 
+@register
 class RandomCrop(CropPad):
     "Cut a random `size` (h, w) out of every image of an item (padding if smaller); the centre on validation"
     def frame(self, h, w, split_idx):
@@ -598,6 +606,7 @@ def _dihedral_xy(xy, k, w, h):
     return torch.stack(res, 1)
 
 # %% ../../nbs/07_vision.core.ipynb #351c01af
+@register
 class DihedralItem(RandTransform):
     "Apply one of the 8 flips and 90° rotations, drawn at random per item, to every image, mask, point and box; training only"
     order = 2
@@ -626,6 +635,7 @@ class DihedralItem(RandTransform):
         return _with_size(x, torch.cat([c.min(1).values, c.max(1).values], 1).reshape(x.shape), (nh, nw))
 
 
+@register
 class FlipItem(DihedralItem):
     "Flip every image, mask, point and box of an item left to right with probability `p`; training only"
     def __init__(self, p:float=0.5): # the probability of flipping
@@ -644,6 +654,7 @@ def _scale_pts(p, hw, enc, new_hw):
     xy = xy / s * 2 - 1 if enc else (xy + 1) / 2 * s
     return _with_size(p, xy.reshape(p.shape), new_hw)
 
+@register
 class PointScaler(ItemTransform, DisplayedTransform):
     "Points and boxes from pixels to [-1, 1] (`p / size * 2 - 1`) and back; `size` from their `img_size`, else their item's image"
     order = 6  # after `ToTensor`

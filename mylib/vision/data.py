@@ -24,6 +24,7 @@ from ..data.transforms import (ArgsRepr, ToTensor, IntToFloatTensor, MultiCatego
                                    ColReader, RandomSplitter, GrandparentSplitter, ColSplitter)
 from ..data.block import TransformBlock, DataBlock, CategoryBlock, MultiCategoryBlock
 from .core import PILImage, PILMask, PointScaler, LabeledBBox
+from ..serialize import register
 
 # %% ../../nbs/08_vision.data.ipynb #bf4e9d4c
 def ImageBlock(cls=PILImage): # the image class: `PILImage`, `PILImageBW`, or any class with a `create`
@@ -31,6 +32,7 @@ def ImageBlock(cls=PILImage): # the image class: `PILImage`, `PILImageBW`, or an
     return TransformBlock(type_tfms=cls.create, item_tfms=ToTensor(), batch_tfms=IntToFloatTensor())
 
 # %% ../../nbs/08_vision.data.ipynb #0113b610
+@register
 class AddMaskCodes(DisplayedTransform):
     "Give masks the class names `codes` (their `codes` metadata), so that each class is drawn in one colour"
     order = 7 # after `ToTensor`: it needs the `TensorMask`
@@ -64,6 +66,7 @@ def _box_parts(s):
     if ib is None: return None, None
     return ib, next((i for i in range(ib + 1, len(s)) if _is_labels_of(s[i], s[ib])), None)
 
+@register
 def bb_pad(samples, # a list of samples such as `(image, boxes, labels)`, boxes (n, 4) in any coordinates
            pad_idx:int=0): # the label of padding boxes ('#na#' in the vocab of `BBoxLblBlock`)
     "Drop empty boxes (and their labels) from `samples`, then pad each to the largest count with empty boxes labelled `pad_idx`"
@@ -209,6 +212,7 @@ def show_results(x:TensorImage, y:TensorImage, samples, outs, ctxs=None, max_n=9
     return ctxs
 
 # %% ../../nbs/08_vision.data.ipynb #4b7df57e
+@register
 class ImageDataLoaders(DataLoaders):
     "`DataLoaders` for image classification from the usual dataset layouts: class folders, labels in paths or file names, tables, lists"
 
@@ -239,6 +243,7 @@ def from_folder(cls:ImageDataLoaders,
     return _dls_from(cls, dblock, path, path=path, seed=seed, **kwargs)
 
 # %% ../../nbs/08_vision.data.ipynb #a4de02e9
+@register
 class _OnName(ArgsRepr):
     "`f` applied to the file name of a path"
     def __init__(self, f): self.f = f
@@ -336,6 +341,7 @@ def from_lists(cls:ImageDataLoaders,
     return _dls_from(cls, dblock, (fnames, labels), path=path, seed=seed, **kwargs)
 
 # %% ../../nbs/08_vision.data.ipynb #81debc53
+@register
 class SegmentationDataLoaders(DataLoaders):
     "`DataLoaders` for segmentation: images and their masks"
 

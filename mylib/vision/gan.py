@@ -25,8 +25,10 @@ from ..callback.core import Callback
 from ..learner import Learner, Metric, AvgSmoothLoss, TrainEvalCallback, trainable_params
 from ..data.load import DataLoader
 from ..data.core import DataLoaders
+from ..serialize import register
 
 # %% ../../nbs/24_vision.gan.ipynb #966740b1
+@register
 class InvisibleTensor(TensorBase):
     "A tensor that shows nothing: the noise input of a GAN, in a batch that `show_batch` draws."
     def show(self, ctx=None, **kwargs): return ctx
@@ -117,6 +119,7 @@ def gan_critic(n_channels:int=3, # the image's channels
     return nn.Sequential(*layers)
 
 # %% ../../nbs/24_vision.gan.ipynb #74f967fd
+@register
 class GANModule(nn.Module):
     "A generator and a critic; `forward` runs the generator in generator mode, the critic otherwise."
     def __init__(self,
@@ -135,6 +138,7 @@ class GANModule(nn.Module):
     def extra_repr(self): return f"gen_mode={self.gen_mode}"
 
 # %% ../../nbs/24_vision.gan.ipynb #749ff2b5
+@register
 class GANLoss:
     "The generator's or the critic's loss, whichever the mode of `gan_model`, from the `Learner`'s `(pred, *yb)`."
     def __init__(self,
@@ -165,6 +169,7 @@ def wgan_crit_loss(real_pred, fake_pred):
 # %% ../../nbs/24_vision.gan.ipynb #9f53b3e5
 def _labels(pred, v): return torch.full_like(pred, v)
 
+@register
 class GANGenLoss:
     "A generator's loss: `adv_weight * adv_loss(fake_pred, real labels)`, plus `content_weight * content_loss(output, target)`."
     def __init__(self,
@@ -183,6 +188,7 @@ class GANGenLoss:
         c = '' if self.content_loss is None else f", content: {_fname(self.content_loss)} x {self.content_weight}"
         return f"GANGenLoss(adv: {_fname(self.adv_loss)} x {self.adv_weight}{c})"
 
+@register
 class GANCritLoss:
     "A critic's loss: the mean of `adv_loss(real_pred, real_label)` and `adv_loss(fake_pred, fake_label)`."
     def __init__(self,

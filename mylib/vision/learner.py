@@ -6,8 +6,8 @@ Docs: https://mylib-dev.github.io/mylib/vision.learner.html.md"""
 
 # %% auto #0
 __all__ = ['model_meta', 'split_halves', 'ArchMeta', 'ViTTokens', 'ClassToken', 'arch_meta', 'create_body', 'create_head',
-           'load_state_file', 'pretrained_body', 'TransferSplitter', 'add_normalize', 'get_c', 'create_vision_model',
-           'vision_learner']
+           'load_state_file', 'pretrained_body', 'arch_body', 'TransferSplitter', 'add_normalize', 'get_c',
+           'create_vision_model', 'vision_learner']
 
 # %% ../../nbs/21_vision.learner.ipynb #492520bf
 import os, inspect, warnings
@@ -23,10 +23,12 @@ from ..learner import Learner
 import mylib.callback.schedule # `Learner.freeze`, `fine_tune`, `fit_one_cycle`
 from .augment import imagenet_stats
 from .models.xresnet import XResNet
+from ..serialize import register, builder, remember
 
 # %% ../../nbs/21_vision.learner.ipynb #1ff8768a
 def _children(m): return list(m.children())
 
+@register
 def split_halves(body:nn.Module): # a body, usually an `nn.Sequential`
     "The body's children in two groups of (nearly) equal count: the early layers, then the late ones"
     cs = _children(body)
@@ -44,6 +46,7 @@ class ArchMeta:
         return f"ArchMeta(cut={name(self.cut)}, split={name(self.split)})"
 
 # %% ../../nbs/21_vision.learner.ipynb #a19c1302
+@register
 class ViTTokens(nn.Module):
     "The start of a torchvision `VisionTransformer`: patches embedded as tokens, the class token first, position embeddings added"
     def __init__(self, vit): # a torchvision `VisionTransformer`
@@ -67,13 +70,17 @@ class ViTTokens(nn.Module):
         grid = F.interpolate(grid, size=(gh, gw), mode='bicubic', align_corners=False)
         return torch.cat([pe[:, :1], grid.flatten(2).transpose(1, 2)], 1)
 
+@register
 class ClassToken(nn.Module):
     "The class token of a transformer's output, as a 1x1 feature map: (bs, n, d) -> (bs, d, 1, 1)"
     def forward(self, x): return x[:, 0, :, None, None]
 
 # %% ../../nbs/21_vision.learner.ipynb #8a99a407
+@register
 def _resnet_split(body): return [body[:6], body[6:]] # stem, layer1, layer2 | layer3, layer4
+@register
 def _xresnet_split(body): return [body[:-2], body[-2:]] # stem, pool, two stages | the last two stages
+@register
 def _densenet_split(body): return [body[:8], body[8:]] # up to the second transition | the third and fourth dense blocks
 
 def _densenet_body(m): return nn.Sequential(*m.features, nn.ReLU())
@@ -255,6 +262,7 @@ def _weights_stats(w, default):
     return (list(t.mean), list(t.std)) if hasattr(t, 'mean') and hasattr(t, 'std') else default
 
 # %% ../../nbs/21_vision.learner.ipynb #e76c36d2
+@register
 def _timm_split(body): return split_halves(body[0])
 
 def _timm_body(name, pretrained, weights, n_in):
@@ -285,12 +293,8 @@ def _load_body(model, cut, n_in, sd, fname, arch):
                 return _adapt_n_in(body, n_in, True)
     raise ValueError(f"the weights in {fname} fit neither the whole {_arch_name(arch)} nor its body: for the body, {_mismatch(body, parts[0])}")
 
-def pretrained_body(arch, # a torchvision builder (`resnet34`), one of ours (`xresnet50`), or a timm model name
-                    pretrained:bool=True, # with `weights=None`: load the arch's default weights (a download, for torchvision)
-                    weights=None, # a torchvision `Weights` enum or its name, or a local state dict file; takes precedence over `pretrained`
-                    n_in:int=3, # input channels
-                    cut=None): # where to cut (see `create_body`); default from the metadata
-    "The body of `arch` with its weights, its `ArchMeta`, and the stats its inputs should be normalized with (None without weights)"
+def _body_meta_stats(arch, pretrained, weights, n_in, cut):
+    "The body of `arch` with its weights, its `ArchMeta`, and the stats of its inputs"
     kind = _arch_kind(arch)
     if kind == 'timm':
         body,meta = _timm_body(arch, pretrained, weights, n_in)
@@ -311,12 +315,29 @@ def pretrained_body(arch, # a torchvision builder (`resnet34`), one of ours (`xr
     stats = _weights_stats(w, meta.stats) if w is not None else None
     return create_body(model, n_in, w is not None, cut if cut is not None else meta.cut),meta,stats
 
+def pretrained_body(arch, # a torchvision builder (`resnet34`), one of ours (`xresnet50`), or a timm model name
+                    pretrained:bool=True, # with `weights=None`: load the arch's default weights (a download, for torchvision)
+                    weights=None, # a torchvision `Weights` enum or its name, or a local state dict file; takes precedence over `pretrained`
+                    n_in:int=3, # input channels
+                    cut=None): # where to cut (see `create_body`); default from the metadata
+    "The body of `arch` with its weights, its `ArchMeta`, and the stats its inputs should be normalized with (None without weights)"
+    body,meta,stats = _body_meta_stats(arch, pretrained, weights, n_in, cut)
+    return remember(body, arch_body, arch, n_in=n_in, cut=cut),meta,stats # an export rebuilds the body without weights, then loads its own
+
+@builder
+def arch_body(arch, # as for `pretrained_body`
+              n_in:int=3, # input channels
+              cut=None): # where to cut (see `create_body`); default from the metadata
+    "The body of `arch` without weights: what an exported learner's body is rebuilt from before its own weights are loaded"
+    return pretrained_body(arch, pretrained=False, n_in=n_in, cut=cut)[0]
+
 # %% ../../nbs/21_vision.learner.ipynb #8afc171a
 def _params(g):
     "The parameters of a module or a list of modules"
     ps = g.parameters() if isinstance(g, nn.Module) else (p for m in g for p in m.parameters())
     return list({id(p): p for p in ps}.values())
 
+@register
 class TransferSplitter:
     "Parameter groups of a model with a pretrained body: the body's groups from `split`, then every other parameter"
     def __init__(self, split=split_halves): self.split = split # `body -> [group, ...]`, e.g. the `split` of an `ArchMeta`

@@ -22,8 +22,10 @@ from ..learner import Learner
 from ..metrics import accuracy
 from ..interpret import ClassificationInterpretation
 import mylib.callback.schedule, mylib.callback.progress
+from ..serialize import register
 
 # %% ../../nbs/23_vision.train.ipynb #0323ea81
+@register
 def small_cnn(n_out:int=1000, # number of classes
               n_in:int=3, # input channels
               widths=(32, 64, 128, 128), # channels of each stage

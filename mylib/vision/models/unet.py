@@ -16,6 +16,7 @@ from ...layers import ConvLayer, NormType, BatchNorm, PixelShuffle_ICNR, ResBloc
 from ...callback.hook import model_sizes, in_channels
 from ...learner import Learner
 from ..learner import pretrained_body, add_normalize, TransferSplitter, _peek, _n_channels
+from ...serialize import register
 
 # %% ../../../nbs/22_vision.models.unet.ipynb #560866aa
 def skip_idxs(sizes): # output shapes of an encoder's layers, in order (as `model_sizes` gives them)
@@ -24,6 +25,7 @@ def skip_idxs(sizes): # output shapes of an encoder's layers, in order (as `mode
     return [i for i,(a,b) in enumerate(zip(sizes[:-1], sizes[1:])) if maps(a) and maps(b) and tuple(a[-2:]) != tuple(b[-2:])]
 
 # %% ../../../nbs/22_vision.models.unet.ipynb #f0ac3238
+@register
 class UnetBlock(nn.Module):
     "Upsample the features from below by 2, concatenate the encoder's features of that size (batch-normed), convolve twice"
     def __init__(self,
@@ -52,6 +54,7 @@ def _distinct(sizes):
     res = [tuple(s[1:]) if s is not None else None for s in sizes]
     return [s for i,s in enumerate(res) if i == 0 or s != res[i - 1]]
 
+@register
 class DynamicUnet(nn.Module):
     "A U-Net over `encoder`: a decoder built for the sizes its layers give, skip connections from each resolution"
     def __init__(self,

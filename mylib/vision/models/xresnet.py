@@ -14,6 +14,7 @@ import torch
 from torch import nn
 from fastcore.meta import delegates
 from ...layers import SequentialBase, ConvLayer, ResBlock, NormType, MaxPool, AdaptiveAvgPool, Flatten, init_cnn
+from ...serialize import register
 
 # %% ../../../nbs/11_vision.models.xresnet.ipynb #24eab5d8
 def _stage(block, expansion, ni, nf, n_blocks, stride, sa, **kwargs):
@@ -21,6 +22,7 @@ def _stage(block, expansion, ni, nf, n_blocks, stride, sa, **kwargs):
     return nn.Sequential(*[block(expansion, ni if i == 0 else nf, nf, stride=stride if i == 0 else 1,
                                  sa=sa and i == n_blocks - 1, **kwargs) for i in range(n_blocks)])
 
+@register
 class XResNet(SequentialBase):
     "A ResNet with the bag-of-tricks stem and shortcuts: stem convolutions, max-pool, stages, then pool, flatten, dropout and linear"
     def __init__(self, expansion:int, # 1: basic blocks; 4: bottleneck blocks
@@ -61,27 +63,32 @@ def _xresnet(name, pretrained, expansion, layers, **kwargs):
                          f"with `model.load_state_dict(torch.load(path))`")
     return XResNet(expansion, layers, **kwargs)
 
+@register
 @delegates(XResNet, keep=True)
 def xresnet18(pretrained:bool=False, # True raises an error: no weights exist for xresnet models
               **kwargs):
     "XResNet-18: basic blocks, stages of 2, 2, 2, 2"
     return _xresnet('xresnet18', pretrained, 1, [2, 2, 2, 2], **kwargs)
 
+@register
 @delegates(XResNet, keep=True)
 def xresnet34(pretrained:bool=False, **kwargs):
     "XResNet-34: basic blocks, stages of 3, 4, 6, 3"
     return _xresnet('xresnet34', pretrained, 1, [3, 4, 6, 3], **kwargs)
 
+@register
 @delegates(XResNet, keep=True)
 def xresnet50(pretrained:bool=False, **kwargs):
     "XResNet-50: bottleneck blocks, stages of 3, 4, 6, 3"
     return _xresnet('xresnet50', pretrained, 4, [3, 4, 6, 3], **kwargs)
 
+@register
 @delegates(XResNet, keep=True)
 def xresnet101(pretrained:bool=False, **kwargs):
     "XResNet-101: bottleneck blocks, stages of 3, 4, 23, 3"
     return _xresnet('xresnet101', pretrained, 4, [3, 4, 23, 3], **kwargs)
 
+@register
 @delegates(XResNet, keep=True)
 def xresnet152(pretrained:bool=False, **kwargs):
     "XResNet-152: bottleneck blocks, stages of 3, 8, 36, 3"
@@ -96,46 +103,55 @@ def ResNeXtBlock(expansion:int, ni:int, nf:int, # as for `ResBlock`
     return ResBlock(expansion, ni, nf, groups=groups, nh2=nf * base_width // 64 * groups, **kwargs)
 
 # %% ../../../nbs/11_vision.models.xresnet.ipynb #4976af4f
+@register
 @delegates(XResNet, keep=True)
 def xse_resnet18(pretrained:bool=False, **kwargs):
     "XResNet-18 with squeeze-and-excitation (reduction 16) in every block"
     return _xresnet('xse_resnet18', pretrained, 1, [2, 2, 2, 2], reduction=16, **kwargs)
 
+@register
 @delegates(XResNet, keep=True)
 def xse_resnet34(pretrained:bool=False, **kwargs):
     "XResNet-34 with squeeze-and-excitation (reduction 16) in every block"
     return _xresnet('xse_resnet34', pretrained, 1, [3, 4, 6, 3], reduction=16, **kwargs)
 
+@register
 @delegates(XResNet, keep=True)
 def xse_resnet50(pretrained:bool=False, **kwargs):
     "XResNet-50 with squeeze-and-excitation (reduction 16) in every block"
     return _xresnet('xse_resnet50', pretrained, 4, [3, 4, 6, 3], reduction=16, **kwargs)
 
+@register
 @delegates(XResNet, keep=True)
 def xse_resnet101(pretrained:bool=False, **kwargs):
     "XResNet-101 with squeeze-and-excitation (reduction 16) in every block"
     return _xresnet('xse_resnet101', pretrained, 4, [3, 4, 23, 3], reduction=16, **kwargs)
 
+@register
 @delegates(XResNet, keep=True)
 def xse_resnet152(pretrained:bool=False, **kwargs):
     "XResNet-152 with squeeze-and-excitation (reduction 16) in every block"
     return _xresnet('xse_resnet152', pretrained, 4, [3, 8, 36, 3], reduction=16, **kwargs)
 
+@register
 @delegates(XResNet, keep=True)
 def xresnext50(pretrained:bool=False, **kwargs):
     "XResNeXt-50 (32x4d): XResNet-50 with grouped middle convolutions"
     return _xresnet('xresnext50', pretrained, 4, [3, 4, 6, 3], block=ResNeXtBlock, **kwargs)
 
+@register
 @delegates(XResNet, keep=True)
 def xresnext101(pretrained:bool=False, **kwargs):
     "XResNeXt-101 (32x4d): XResNet-101 with grouped middle convolutions"
     return _xresnet('xresnext101', pretrained, 4, [3, 4, 23, 3], block=ResNeXtBlock, **kwargs)
 
+@register
 @delegates(XResNet, keep=True)
 def xse_resnext50(pretrained:bool=False, **kwargs):
     "XResNeXt-50 (32x4d) with squeeze-and-excitation (reduction 16) in every block"
     return _xresnet('xse_resnext50', pretrained, 4, [3, 4, 6, 3], block=ResNeXtBlock, reduction=16, **kwargs)
 
+@register
 @delegates(XResNet, keep=True)
 def xse_resnext101(pretrained:bool=False, **kwargs):
     "XResNeXt-101 (32x4d) with squeeze-and-excitation (reduction 16) in every block"
