@@ -396,9 +396,9 @@ def test_dl(self:DataLoaders, items, with_labels=False, **kwargs):
 # %% ../../nbs/04_data.core.ipynb #2d043613
 def _empty(ds):
     "A dataset like `ds` with no items."
+    if hasattr(ds, 'shape'): return ds[:0] # a tensor or an array (a tensor's own `new_empty` is something else)
     if hasattr(ds, 'new_empty'): return ds.new_empty()
     if hasattr(ds, 'tensors'): return type(ds)(*(t[:0] for t in ds.tensors)) # a `TensorDataset`
-    if hasattr(ds, 'shape'): return ds[:0]
     if isinstance(ds, tuple) and all(hasattr(c, 'shape') for c in ds): return tuple(c[:0] for c in ds)
     raise TypeError(f"new_empty: can't empty a dataset of type {type(ds).__name__}; give it a `new_empty()` method")
 

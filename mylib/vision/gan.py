@@ -33,12 +33,14 @@ class InvisibleTensor(TensorBase):
     "A tensor that shows nothing: the noise input of a GAN, in a batch that `show_batch` draws."
     def show(self, ctx=None, **kwargs): return ctx
 
+@register
 def generate_noise(item, # the item of a `DataBlock` (ignored): this is a getter
                    size=100): # the noise's size: an int, or a shape
     "Fresh standard normal noise of `size`, as an `InvisibleTensor`: use it as the `get_x` of a `DataBlock`."
     return InvisibleTensor(torch.randn(*L(size)))
 
 # %% ../../nbs/24_vision.gan.ipynb #b4dfefd7
+@register
 class AddNoise:
     "An `after_batch` for a loader of real samples: batch `real` -> `(noise, real)`, fresh standard normal noise of `size` per item."
     def __init__(self, size=100): self.size = tuple(L(size)) # the noise of one item: an int, or a shape
@@ -158,10 +160,12 @@ class GANLoss:
 def _fname(f): return getattr(f, '__name__', None) or repr(f)
 
 # %% ../../nbs/24_vision.gan.ipynb #83f6bd81
+@register
 def wgan_gen_loss(fake_pred, output, *targets):
     "The WGAN generator's loss: minus the critic's mean score of the generated samples."
     return -fake_pred.mean()
 
+@register
 def wgan_crit_loss(real_pred, fake_pred):
     "The WGAN critic's loss: its mean score of generated samples minus that of real ones."
     return fake_pred.mean() - real_pred.mean()
@@ -322,6 +326,7 @@ def after_validate(self:GANTrainer):
     if self.show_img and self.fitting and isinstance(self.last_gen, torch.Tensor) and self.last_gen.ndim == 4: self.show_generated()
 
 # %% ../../nbs/24_vision.gan.ipynb #1c0451c2
+@register
 class GANLossMetric(Metric):
     "The mean training loss of the generator (`which='gen'`) or the critic (`'crit'`) over the epoch, as a column of the epoch table."
     def __init__(self, which:str): # 'gen' or 'crit'
@@ -393,10 +398,12 @@ class AdaptiveGANSwitcher(GANSwitcher):
     def __repr__(self): return f"AdaptiveGANSwitcher(gen_thresh={self.gen_thresh}, critic_thresh={self.critic_thresh})"
 
 # %% ../../nbs/24_vision.gan.ipynb #6e7c24ef
+@register
 def gan_splitter(model:GANModule):
     "Two parameter groups: the generator's trainable parameters, then the critic's."
     return [trainable_params(model.generator), trainable_params(model.critic)]
 
+@register
 def gan_adam(params, # tensors, or groups of them
              lr:float, # learning rate: a value, a list (one per group) or a slice
              mom:float=0.5, sqr_mom:float=0.999, # Adam's decays (torch's betas)
