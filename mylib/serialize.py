@@ -12,7 +12,7 @@ __all__ = ['MAX_DEPTH', 'atomic_save', 'LoadError', 'full_name', 'register', 'ma
 import os, re, json, enum, types, inspect, keyword, pkgutil, zipfile, tempfile, functools, importlib
 from collections import OrderedDict
 from collections.abc import Iterator
-from pathlib import Path, PurePath, PurePosixPath
+from pathlib import Path, PurePath
 import numpy as np
 import torch
 from torch import nn

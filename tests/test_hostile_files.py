@@ -208,6 +208,35 @@ for m in pkgutil.walk_packages(mylib.__path__, 'mylib.'):
 print(json.dumps(sorted(set(names + list(_registry)))))
 '''
 
+# Every name of that list, as a value and as a maker called with no arguments (an outermost module with no weights), in a
+# capped process run in an empty folder: refused unless registered, and what is registered builds or refuses, writing nothing.
+SWEEP = NAMES.replace('print(json.dumps(sorted(set(names + list(_registry)))))', '''
+import resource, collections
+from mylib.serialize import from_config, LoadError
+names = sorted(set(names + list(_registry)))
+vm = int(next(l for l in open('/proc/self/status') if l.startswith('VmSize')).split()[1]) * 1024
+resource.setrlimit(resource.RLIMIT_AS, (vm + (1 << 30), vm + (1 << 30)))
+out, bad = collections.Counter(), {}
+for n in names:
+    for c in ({'@': 'fn', 'name': n}, {'@': 'obj', 'type': n, 'id': 0, 'config': {}}, {'@': 'obj', 'type': n, 'id': 0, 'config': {}, 'weights': 'w0'}):
+        try:
+            from_config(c, {}, max_bytes=1 << 28)
+            out['ok' if c['@'] == 'fn' else 'built'] += 1
+            if n not in _registry and not n.startswith('torchvision.models.'): bad[f"{c['@']} {n}"] = 'accepted, but not registered'
+        except LoadError: out['refused'] += 1
+        except BaseException as e: bad[f"{c['@']} {n}"] = f"{type(e).__name__}: {e}"[:200]
+print(json.dumps({'counts': out, 'bad': bad, 'n': len(names)}))
+''')
+
+def test_every_public_name_is_refused_unless_registered(tmp_path):
+    r = subprocess.run([sys.executable, '-c', SWEEP], capture_output=True, text=True, cwd=tmp_path, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    res = json.loads(r.stdout.strip().splitlines()[-1])
+    assert res['bad'] == {}, res['bad']
+    assert list(tmp_path.iterdir()) == []
+    assert res['n'] > 2000 and res['counts']['refused'] > 2 * res['n'] # most names are neither values nor makers
+    print(res['counts'])
+
 def mutate(config, rng, names):
     "`config` changed in 1 to 3 random places: a name replaced, a type swapped, a size blown up, nesting added, an entry dropped or added"
     c = copy.deepcopy(config)
