@@ -21,7 +21,6 @@ from .callback.core import Callback
 from .learner import Learner, TrainEvalCallback, Metric, AvgMetric, AvgLoss
 from .metrics import R2Score, ConfusionMetric, MultiLabelMetric, AccumMetric
 from .callback.progress import ProgressCallback
-from .data.load import _mix, _seeded
 
 # %% ../nbs/18c_distributed.ipynb #97f3f3e5
 def _in_group():
@@ -78,35 +77,29 @@ def _even(idxs, world_size, even):
     return idxs.repeat(math.ceil(m / len(idxs)))[:m] if m > len(idxs) else idxs[:m]
 
 class ShardSampler:
-    "Rank `rank`'s share of a loader's order: every `world_size`-th index, starting at `rank`"
+    "Rank `rank`'s share of the order of `dl`'s epochs: every `world_size`-th index, starting at `rank`"
     def __init__(self,
-                 n:int, # number of items of the loader
+                 dl, # a `DataLoader` whose `epoch_order` is the same on every process (a shuffled one needs a `seed`)
                  rank:int, # this process's rank
                  world_size:int, # number of processes
-                 shuffle:bool=False, # a new permutation each epoch, the same on every process
-                 seed:int=0, # seeds the permutation (with the epoch): the loader's seed, or one shared by the processes
-                 sampler=None, # the loader's own sampler (e.g. weighted): its draws are sharded instead
                  even:str|None='pad'): # 'pad' or 'drop' to a multiple of `world_size`; None leaves the shares uneven
         if even not in _evens: raise ValueError(f"ShardSampler: `even` must be one of {_evens}, got {even!r}")
         if not 0 <= rank < world_size: raise ValueError(f"ShardSampler: expected 0 <= rank < world_size, got rank {rank} of {world_size}")
-        store_attr('n,rank,world_size,shuffle,seed,sampler,even')
+        if dl.shuffle and dl.seed is None: raise ValueError("ShardSampler: a shuffled loader without a `seed` would draw another order on each process")
+        store_attr('dl,rank,world_size,even')
         self.epoch = 0
 
     def set_epoch(self, epoch:int): self.epoch = epoch
 
     def order(self):
         "The whole order of this epoch, evened, before sharding: the same on every process"
-        if self.sampler is not None:
-            with _seeded(_mix(self.seed, self.epoch, -1)): idxs = torch.as_tensor(list(self.sampler), dtype=torch.int64)
-        elif self.shuffle: idxs = torch.randperm(self.n, generator=torch.Generator().manual_seed(_mix(self.seed, self.epoch)))
-        else: idxs = torch.arange(self.n)
-        return _even(idxs, self.world_size, self.even)
+        return _even(self.dl.epoch_order(self.epoch), self.world_size, self.even)
 
     def __iter__(self): return iter(self.order()[self.rank::self.world_size].tolist())
     def __len__(self):
-        total = _even_len(len(self.sampler) if self.sampler is not None else self.n, self.world_size, self.even)
+        total = _even_len(len(self.dl.sampler) if self.dl.sampler is not None else self.dl.n, self.world_size, self.even)
         return len(range(self.rank, total, self.world_size))
-    def __repr__(self): return f"ShardSampler(rank {self.rank} of {self.world_size}, n={self.n}, shuffle={self.shuffle}, even={self.even!r})"
+    def __repr__(self): return f"ShardSampler(rank {self.rank} of {self.world_size}, n={self.dl.n}, shuffle={self.dl.shuffle}, even={self.even!r})"
 
 # %% ../nbs/18c_distributed.ipynb #2019f34f
 def distrib_dl(dl, # a `DataLoader`
@@ -121,8 +114,7 @@ def distrib_dl(dl, # a `DataLoader`
         raise ValueError(f"distrib_dl: can't shard a loader with {what}: it decides its own batches; "
                          "give each process its own share of the data instead")
     res = dl.new(**({} if device is None else {'device': device}))
-    res.sampler = ShardSampler(dl.n, rank, world_size, shuffle=dl.shuffle, seed=dl.seed if dl.seed is not None else seed,
-                               sampler=dl.sampler, even=even)
+    res.sampler = ShardSampler(dl.new(seed=dl.seed if dl.seed is not None else seed), rank, world_size, even=even) # the order of a copy seeded alike everywhere
     res.epoch = dl.epoch
     return res
 

@@ -81,6 +81,7 @@ class Learner(GetAttr):
         if loss_func is None: loss_func = infer_loss_func(self._peek_target(dls))
         store_attr('dls,model,loss_func,opt_func,lr,splitter,path,model_dir,wd,wd_bn_bias,train_bn,moms')
         self.training,self.opt,self.epoch,self.n_epoch,self.loss = False,None,0,0,torch.tensor(0.)
+        self.start_epoch,self.start_batch = 0,0 # where `fit` starts (see `fit`)
         self.cbs,self._by_event,self.logger = L(),{},print
         self.metrics = metrics
         if default_cbs: self.add_cbs(default_callbacks())
@@ -97,176 +98,277 @@ class Learner(GetAttr):
 
     def __repr__(self): return f"Learner: {type(self.model).__name__}, {self.loss_func!r}, callbacks {list(self.cbs)}"
 
-# %% ../nbs/13a_learner.ipynb #499158cc
-@patch
-def _index_cbs(self:Learner):
-    "Sort the callbacks and rebuild the per-event lists."
-    self.cbs = L(sort_by_run(self.cbs))
-    self._by_event = {e: [cb for cb in self.cbs if cb.has_event(e)] for e in _events}
+    def _index_cbs(self):
+        "Sort the callbacks and rebuild the per-event lists."
+        self.cbs = L(sort_by_run(self.cbs))
+        self._by_event = {e: [cb for cb in self.cbs if cb.has_event(e)] for e in _events}
 
-@patch
-def add_cb(self:Learner, cb):
-    "Add callback `cb` (an instance, or a class to instantiate); it replaces the callback of the same `name`."
-    if isinstance(cb, type): cb = cb()
-    old = self.__dict__.get(cb.name)
-    if isinstance(old, Callback): self.remove_cb(old) # `learn.<name>` holds one: `cbs=ProgressCallback(out)` replaces the default
-    cb.learn = self
-    setattr(self, cb.name, cb)
-    self.cbs.append(cb)
-    self._index_cbs()
-    return self
+    def add_cb(self, cb):
+        "Add callback `cb` (an instance, or a class to instantiate); it replaces the callback of the same `name`."
+        if isinstance(cb, type): cb = cb()
+        old = self.__dict__.get(cb.name)
+        if isinstance(old, Callback): self.remove_cb(old) # `learn.<name>` holds one: `cbs=ProgressCallback(out)` replaces the default
+        cb.learn = self
+        setattr(self, cb.name, cb)
+        self.cbs.append(cb)
+        self._index_cbs()
+        return self
 
-@patch
-def add_cbs(self:Learner, cbs):
-    "Add each callback in `cbs`."
-    for cb in L(cbs): self.add_cb(cb)
-    return self
+    def add_cbs(self, cbs):
+        "Add each callback in `cbs`."
+        for cb in L(cbs): self.add_cb(cb)
+        return self
 
-@patch
-def remove_cb(self:Learner, cb):
-    "Remove callback `cb`, or every callback of class `cb`."
-    rm = [c for c in self.cbs if c is cb or (isinstance(cb, type) and isinstance(c, cb))]
-    for c in rm:
-        c.learn = None
-        if getattr(self, c.name, None) is c: delattr(self, c.name)
-    self.cbs = self.cbs.filter(lambda c: not any(c is r for r in rm))
-    self._index_cbs()
-    return self
+    def remove_cb(self, cb):
+        "Remove callback `cb`, or every callback of class `cb`."
+        rm = [c for c in self.cbs if c is cb or (isinstance(cb, type) and isinstance(c, cb))]
+        for c in rm:
+            c.learn = None
+            if getattr(self, c.name, None) is c: delattr(self, c.name)
+        self.cbs = self.cbs.filter(lambda c: not any(c is r for r in rm))
+        self._index_cbs()
+        return self
 
-@patch
-def remove_cbs(self:Learner, cbs):
-    "Remove each callback in `cbs`."
-    for cb in L(cbs): self.remove_cb(cb)
-    return self
+    def remove_cbs(self, cbs):
+        "Remove each callback in `cbs`."
+        for cb in L(cbs): self.remove_cb(cb)
+        return self
 
-@patch
-@contextmanager
-def added_cbs(self:Learner, cbs):
-    "Context manager: `cbs` are added for the duration of the block."
-    cbs = [cb() if isinstance(cb, type) else cb for cb in L(cbs)]
-    self.add_cbs(cbs)
-    try: yield
-    finally: self.remove_cbs(cbs)
+    @contextmanager
+    def added_cbs(self, cbs):
+        "Context manager: `cbs` are added for the duration of the block."
+        cbs = [cb() if isinstance(cb, type) else cb for cb in L(cbs)]
+        self.add_cbs(cbs)
+        try: yield
+        finally: self.remove_cbs(cbs)
 
-@patch
-@contextmanager
-def removed_cbs(self:Learner, cbs):
-    "Context manager: `cbs` are removed for the duration of the block, then put back."
-    cbs = L(cbs)
-    self.remove_cbs(cbs)
-    try: yield
-    finally: self.add_cbs(cbs)
+    @contextmanager
+    def removed_cbs(self, cbs):
+        "Context manager: `cbs` are removed for the duration of the block, then put back."
+        cbs = L(cbs)
+        self.remove_cbs(cbs)
+        try: yield
+        finally: self.add_cbs(cbs)
 
-@patch
-def __call__(self:Learner, event_name):
-    "Fire `event_name`: call, in order, each callback that handles it."
-    for cb in self._by_event[event_name]: cb(event_name)
+    def __call__(self, event_name):
+        "Fire `event_name`: call, in order, each callback that handles it."
+        for cb in self._by_event[event_name]: cb(event_name)
 
-# %% ../nbs/13a_learner.ipynb #fac89335
-@patch
-def _with_events(self:Learner, f, name, ex):
-    try: self(f'before_{name}'); f()
-    except ex: self(f'after_cancel_{name}')
-    except BaseException as e:
-        if name == 'fit': self._clean_up(e)
-        raise
-    self(f'after_{name}')
+    def _with_events(self, f, name, ex):
+        try: self(f'before_{name}'); f()
+        except ex: self(f'after_cancel_{name}')
+        except BaseException as e:
+            if name == 'fit': self._clean_up(e)
+            raise
+        self(f'after_{name}')
 
-@patch
-def _clean_up(self:Learner, e):
-    "Fire `after_fit` after error `e` stopped training; a callback failing there is noted on `e`, not raised over it."
-    for cb in self._by_event['after_fit']:
-        try: cb('after_fit')
-        except Exception as e2: add_note(e, f"while cleaning up after it, callback {type(cb).__name__} failed too: {e2!r}")
+    def _clean_up(self, e):
+        "Fire `after_fit` after error `e` stopped training; a callback failing there is noted on `e`, not raised over it."
+        for cb in self._by_event['after_fit']:
+            try: cb('after_fit')
+            except Exception as e2: add_note(e, f"while cleaning up after it, callback {type(cb).__name__} failed too: {e2!r}")
 
-@patch
-def _split(self:Learner, b):
-    "Inputs `xb` and targets `yb` of batch `b`, as plain tensors: the model never sees semantic types."
-    n_inp = getattr(self.dls, 'n_inp', None) or max(1, len(b) - 1)
-    self.xb,self.yb = to_plain(tuple(b[:n_inp])),to_plain(tuple(b[n_inp:]))
+    def _split(self, b):
+        "Inputs `xb` and targets `yb` of batch `b`, as plain tensors: the model never sees semantic types."
+        n_inp = getattr(self.dls, 'n_inp', None) or max(1, len(b) - 1)
+        self.xb,self.yb = to_plain(tuple(b[:n_inp])),to_plain(tuple(b[n_inp:]))
 
-@patch
-def _do_one_batch(self:Learner):
-    self.pred = self.model(*self.xb)
-    self('after_pred')
-    if len(self.yb):
-        self.loss_grad = self.loss_func(self.pred, *self.yb)
-        self.loss = self.loss_grad.detach()
-    self('after_loss')
-    if not self.training or not len(self.yb): return
-    self._with_events(self._backward, 'backward', CancelBackwardException)
-    self._with_events(self._step, 'step', CancelStepException)
-    self.opt.zero_grad()
+    def _do_one_batch(self):
+        self.pred = self.model(*self.xb)
+        self('after_pred')
+        if len(self.yb):
+            self.loss_grad = self.loss_func(self.pred, *self.yb)
+            self.loss = self.loss_grad.detach()
+        self('after_loss')
+        if not self.training or not len(self.yb): return
+        self._with_events(self._backward, 'backward', CancelBackwardException)
+        self._with_events(self._step, 'step', CancelStepException)
+        self.opt.zero_grad()
 
-@patch
-def _backward(self:Learner): self.loss_grad.backward()
-@patch
-def _step(self:Learner): self.opt.step()
+    def _backward(self): self.loss_grad.backward()
 
-@patch
-def one_batch(self:Learner, i, b):
-    "Run batch number `i`, `b`, through the events of one batch."
-    self.iter = i
-    self._split(b)
-    self._with_events(self._do_one_batch, 'batch', CancelBatchException)
+    def _step(self): self.opt.step()
 
-@patch
-def all_batches(self:Learner):
-    self.n_iter = len(self.dl)
-    for i,b in enumerate(self.dl): self.one_batch(i, b)
+    def one_batch(self, i, b):
+        "Run batch number `i`, `b`, through the events of one batch."
+        self.iter = i
+        self._split(b)
+        self._with_events(self._do_one_batch, 'batch', CancelBatchException)
 
-# %% ../nbs/13a_learner.ipynb #7d55b775
-@patch
-def _do_epoch_train(self:Learner):
-    self.dl = self.dls.train
-    self._with_events(self.all_batches, 'train', CancelTrainException)
+    def all_batches(self):
+        "Run each batch of `self.dl`; in training, numbered from `start_batch` (a loader put there by its `load_state_dict` starts there)"
+        self.n_iter = len(self.dl)
+        for i,b in enumerate(self.dl, self.start_batch if self.training else 0): self.one_batch(i, b)
 
-@patch
-def _do_epoch_validate(self:Learner, ds_idx=1, dl=None):
-    self.dl = self.dls[ds_idx] if dl is None else dl
-    with torch.no_grad(): self._with_events(self.all_batches, 'validate', CancelValidException)
+    def _do_epoch_train(self):
+        self.dl = self.dls.train
+        self._with_events(self.all_batches, 'train', CancelTrainException)
 
-@patch
-def _do_epoch(self:Learner):
-    self._do_epoch_train()
-    self._do_epoch_validate()
+    def _do_epoch_validate(self, ds_idx=1, dl=None):
+        self.dl = self.dls[ds_idx] if dl is None else dl
+        with torch.no_grad(): self._with_events(self.all_batches, 'validate', CancelValidException)
 
-@patch
-def _do_fit(self:Learner):
-    for epoch in range(self.n_epoch):
-        self.epoch = epoch
-        self._with_events(self._do_epoch, 'epoch', CancelEpochException)
+    def _do_epoch(self):
+        self._do_epoch_train()
+        self._do_epoch_validate()
 
-@patch
-def _to_device(self:Learner):
-    "Put the model and the loss function (its class weights, say) on the loaders' device."
-    device = getattr(self.dls, 'device', None)
-    if device is None: return
-    self.model.to(device)
-    if hasattr(self.loss_func, 'to'): self.loss_func.to(device)
+    def _do_fit(self):
+        for epoch in range(self.start_epoch, self.n_epoch): # the epochs before `start_epoch` are done (a resumed fit): they don't run
+            self.epoch = epoch
+            self._with_events(self._do_epoch, 'epoch', CancelEpochException)
+            self.start_batch = 0
 
-@patch
-def create_opt(self:Learner):
-    "Build the optimizer on the parameter groups of `splitter`; normalization layers and biases get no weight decay unless `wd_bn_bias`."
-    self.opt = self.opt_func(self.splitter(self.model), lr=self.lr)
-    self.opt.train_bn,self.opt.bn_params = self.train_bn,norm_params(self.model)
-    if not self.wd_bn_bias and hasattr(self.opt, 'no_wd'): self.opt.no_wd(norm_params(self.model, with_bias=True))
+    def _to_device(self):
+        "Put the model and the loss function (its class weights, say) on the loaders' device."
+        device = getattr(self.dls, 'device', None)
+        if device is None: return
+        self.model.to(device)
+        if hasattr(self.loss_func, 'to'): self.loss_func.to(device)
 
-@patch
-def fit(self:Learner,
-        n_epoch:int, # number of epochs
-        lr=None, # learning rate (default `self.lr`); a `slice` spreads it across parameter groups
-        wd=None, # weight decay (default `self.wd`)
-        cbs=None, # callbacks for this call only
-        reset_opt=False): # build a new optimizer (forgetting its state)
-    "Train for `n_epoch` epochs."
-    with self.added_cbs(cbs):
-        if reset_opt or self.opt is None: self.create_opt()
-        wd = self.wd if wd is None else wd
-        if wd is not None: self.opt.set_hypers(wd=wd)
-        self.opt.set_hypers(lr=self.lr if lr is None else lr)
-        self.n_epoch = n_epoch
-        self._with_events(self._do_fit, 'fit', CancelFitException)
+    def create_opt(self):
+        "Build the optimizer on the parameter groups of `splitter`; normalization layers and biases get no weight decay unless `wd_bn_bias`."
+        self.opt = self.opt_func(self.splitter(self.model), lr=self.lr)
+        self.opt.train_bn,self.opt.bn_params = self.train_bn,norm_params(self.model)
+        if not self.wd_bn_bias and hasattr(self.opt, 'no_wd'): self.opt.no_wd(norm_params(self.model, with_bias=True))
+
+    def fit(self,
+            n_epoch:int, # number of epochs
+            lr=None, # learning rate (default `self.lr`); a `slice` spreads it across parameter groups
+            wd=None, # weight decay (default `self.wd`)
+            cbs=None, # callbacks for this call only
+            reset_opt=False, # build a new optimizer (forgetting its state)
+            start_epoch:int=0, # the first epoch to run: those before it count as done (a callback may set it at `before_fit`, as `Checkpoint` does)
+            start_batch:int=0): # the first training batch of that epoch (its loader must start there too: see `DataLoader.load_state_dict`)
+        "Train for `n_epoch` epochs (from epoch `start_epoch`, batch `start_batch`)."
+        if not (isinstance(n_epoch, int) and 0 <= start_epoch <= n_epoch and start_batch >= 0):
+            raise ValueError(f"fit: expected 0 <= start_epoch <= n_epoch and start_batch >= 0, got n_epoch={n_epoch!r}, start_epoch={start_epoch}, start_batch={start_batch}")
+        with self.added_cbs(cbs):
+            if reset_opt or self.opt is None: self.create_opt()
+            wd = self.wd if wd is None else wd
+            if wd is not None: self.opt.set_hypers(wd=wd)
+            self.opt.set_hypers(lr=self.lr if lr is None else lr)
+            self.n_epoch,self.start_epoch,self.start_batch = n_epoch,start_epoch,start_batch
+            self._with_events(self._do_fit, 'fit', CancelFitException)
+
+    @property
+    def metrics(self):
+        "The metrics, each a `Metric` (a function given is wrapped in `AvgMetric`)"
+        return self._metrics
+
+    @metrics.setter
+    def metrics(self, ms): self._metrics = L(m if isinstance(m, Metric) else AvgMetric(m) for m in L(ms))
+
+    def _prepare_eval(self):
+        "Get ready to run the validation loop outside `fit`."
+        self._to_device()
+        self.n_epoch,self.epoch = 1,0
+
+    def validate(self, ds_idx=1, dl=None, cbs=None):
+        "The loss and metrics on the loader `dl` (default: `dls[ds_idx]`)."
+        self._prepare_eval()
+        with self.added_cbs(cbs):
+            self.recorder.log = [0]
+            self._do_epoch_validate(ds_idx, dl)
+        return [self.recorder.avg_loss.value] + [m.value for m in self.metrics]
+
+    def get_preds(self,
+                  ds_idx=1, # which loader of `dls` (default validation)
+                  dl=None, # or any loader (e.g. from `dls.test_dl`)
+                  with_input=False, # also return the inputs
+                  with_decoded=False, # also return the predictions decoded by the loss function (e.g. argmax)
+                  with_loss=False, # also return each item's loss
+                  act=None, # activation applied to predictions; default the loss function's (e.g. softmax)
+                  cbs=None): # callbacks for this run only (e.g. a `HookCallback` collecting features)
+        "Predictions (and targets, and optionally inputs, decoded predictions, losses) for a whole loader."
+        if dl is None: dl = self.dls[ds_idx].new(shuffle=False, drop_last=False)
+        if act is None: act = getattr(self.loss_func, 'activation', None)
+        n = _n_items(dl)
+        self._prepare_eval()
+        gather = GatherPreds(n, with_input=with_input, with_loss=with_loss, act=act)
+        with self.added_cbs([gather] + list(L(cbs))), self.removed_cbs([c for c in self.cbs if isinstance(c, Recorder)]):
+            self._do_epoch_validate(dl=dl)
+        r = {k: apply(lambda t: t[:gather.pos], v) for k,v in gather.res.items()} # a batch sampler may deliver fewer items than it said
+        res = [r.get('preds'), r.get('targs')]
+        if with_input: res.insert(0, r.get('inputs'))
+        if with_decoded: res.append(self._decode(r['preds']))
+        if with_loss: res.append(r.get('losses'))
+        return tuple(res)
+
+    def save(self, name, with_opt=True):
+        "Save model (and optimizer) state to `path/model_dir/name.pth`; returns the file."
+        fname = self.path/self.model_dir/f'{name}.pth'
+        state = {'model': self.model.state_dict()}
+        if with_opt and self.opt is not None: state['opt'] = self.opt.state_dict()
+        atomic_save(state, fname)
+        return fname
+
+    def load(self, name, with_opt=True, strict=True):
+        "Load model (and optimizer) state saved by `save`."
+        fname = self.path/self.model_dir/f'{name}.pth'
+        if not fname.exists(): raise FileNotFoundError(f"Learner.load: no saved state at {fname}")
+        device = getattr(self.dls, 'device', None) or 'cpu'
+        state = torch.load(fname, map_location=device, weights_only=True)
+        self.model.load_state_dict(state['model'], strict=strict)
+        if with_opt and 'opt' in state:
+            if self.opt is None: self.create_opt()
+            self.opt.load_state_dict(state['opt'])
+        return self
+
+    def _target_types(self):
+        "Empty examples of the targets: their semantic types and metadata (a `vocab`, say), read once from a training batch."
+        if '_ttypes' not in self.__dict__:
+            b = self.dls.train.one_batch()
+            n_inp = getattr(self.dls, 'n_inp', None) or max(1, len(b) - 1)
+            self._ttypes = tuple(o[:0] if isinstance(o, torch.Tensor) else type(o) for o in b[n_inp:])
+        return self._ttypes
+
+    def _decode(self, pred):
+        "Activated predictions decoded by the loss function (e.g. argmax), typed like the targets so their pipeline decodes them."
+        dec = getattr(self.loss_func, 'decodes', None)
+        res = dec(pred) if dec else pred
+        tt = self._target_types()
+        if len(tt) != 1 or not isinstance(res, torch.Tensor) or not isinstance(tt[0], torch.Tensor): return res
+        res = retain_type(res, typ=type(tt[0]))
+        if isinstance(res, TensorBase): res.__dict__.update(tt[0].__dict__)
+        return res
+
+    def predict(self, item):
+        "Decoded prediction, decoded tensor and activated output of the model for one raw `item`."
+        dl = self.dls.test_dl([item])
+        inp,preds,_,dec_preds = self.get_preds(dl=dl, with_input=True, with_decoded=True)
+        n_inp = len(_tuplify(inp)) if isinstance(inp, (tuple, list)) else 1
+        dec = self.dls.decode_batch(_tuplify(inp) + _tuplify(dec_preds))[0] # the training loader knows the target pipelines too
+        dec_targ = dec[n_inp:]
+        return (dec_targ[0] if len(dec_targ) == 1 else dec_targ), dec_preds[0], preds[0]
+
+    def show_results(self, ds_idx=1, dl=None, max_n=9, shuffle=True, **kwargs):
+        "Show a batch of `dls[ds_idx]` (or `dl`) with the model's decoded predictions, wrong ones marked."
+        if dl is None: dl = self.dls[ds_idx].new(shuffle=shuffle)
+        b = dl.one_batch()
+        self._prepare_eval()
+        self._split(b)
+        self.model.eval()
+        act = getattr(self.loss_func, 'activation', None)
+        with torch.no_grad(): pred = self.model(*self.xb)
+        dec = self._decode(act(pred) if act else pred)
+        return dl.show_results(b, to_cpu(dec), max_n=max_n, **kwargs)
+
+    def _export_state(self):
+        "What `export` saves: the parts inference needs, and the settings that can be described."
+        settings = {k: getattr(self, k) for k in _settings}
+        settings['metrics'] = list(settings['metrics'])
+        return {'dls': self.dls.new_empty(), 'model': self.model, 'loss_func': self.loss_func, 'target_types': self._target_types(),
+                'settings': {k: v for k,v in settings.items() if _savable(v, f'learn.{k}')}}
+
+    def export(self,
+               fname='export.safetensors', # relative to `learn.path`
+               pickle=False): # write a pickle (`torch.save`) instead: for objects only pickle can save; loading it needs an opt-in
+        "Save the model, its weights and the transforms of the data (none of the data), for `load_learner`."
+        fname = self.path/fname
+        state = self._export_state()
+        if pickle: atomic_save(state, fname)
+        else: save_object(state, fname, 'learn')
+        return fname
 
 # %% ../nbs/13a_learner.ipynb #563a4145
 class TrainEvalCallback(Callback):
@@ -277,7 +379,7 @@ class TrainEvalCallback(Callback):
         self.learn.n_skipped = 0 # training steps thrown away as unusable (a float16 overflow, say): schedules hold for them
         self.learn._to_device()
     def before_train(self):
-        self.learn.pct_train = self.epoch / self.n_epoch
+        if not self.start_batch: self.learn.pct_train = self.epoch / self.n_epoch # mid-epoch, it is where the fit was (see `state_dict`)
         self.model.train()
         self.learn.training = True
     def after_batch(self):
@@ -287,6 +389,11 @@ class TrainEvalCallback(Callback):
     def before_validate(self):
         self.model.eval()
         self.learn.training = False
+    def state_dict(self):
+        "The loop's counters: training steps done, the share of the fit done, steps thrown away"
+        return {'train_iter': self.learn.train_iter, 'pct_train': self.learn.pct_train, 'n_skipped': self.learn.n_skipped}
+    def load_state_dict(self, sd):
+        self.learn.train_iter,self.learn.pct_train,self.learn.n_skipped = sd['train_iter'],sd['pct_train'],sd['n_skipped']
 
 # %% ../nbs/13a_learner.ipynb #fecc846d
 def default_callbacks():
@@ -352,17 +459,11 @@ class AvgSmoothLoss(Metric):
     def value(self): return self.val / (1 - self.beta ** self.count) if self.count else None
     name = 'smooth_loss'
 
-@patch(as_prop=True)
-def metrics(self:Learner): return self._metrics
-@patch
-def _set_metrics(self:Learner, ms): self._metrics = L(m if isinstance(m, Metric) else AvgMetric(m) for m in L(ms))
-Learner.metrics = Learner.metrics.setter(lambda self, ms: self._set_metrics(ms))
-
 # %% ../nbs/13a_learner.ipynb #6eb4b64a
 class Recorder(Callback):
     "Record losses, metrics, hyper-parameters and times; log one row per epoch."
     order = 50
-    def __init__(self, beta=0.98): self.smooth_loss,self.avg_loss = AvgSmoothLoss(beta),AvgLoss()
+    def __init__(self, beta=0.98): self.smooth_loss,self.avg_loss,self.has_loss = AvgSmoothLoss(beta),AvgLoss(),False
     def before_fit(self):
         self.lrs,self.losses,self.smooth_losses,self.values,self.hps,self.iters = [],[],[],[],{},[] # iters: training batches done at each epoch's end
         self.smooth_loss.reset()
@@ -370,7 +471,7 @@ class Recorder(Callback):
         self.metric_names = ['epoch'] + names + ['time']
         self.logger(_fmt_row(self.metric_names))
     def before_epoch(self):
-        self.start_epoch,self.log = time.time(),[self.epoch]
+        self.epoch_t0,self.log = time.time(),[self.epoch]
         self.avg_loss.reset()
     def before_train(self): self.avg_loss.reset()
     def before_validate(self):
@@ -393,10 +494,47 @@ class Recorder(Callback):
     def after_epoch(self):
         if len(self.log) == 1: self.log.append(self.avg_loss.value) # validation was skipped
         else: self.log += [self.avg_loss.value] + [m.value for m in self.metrics]
-        self.log.append(time.time() - self.start_epoch)
+        self.log.append(time.time() - self.epoch_t0)
         self.values.append(self.log[1:-1])
         self.iters.append(len(self.losses))
         self.logger(_fmt_row(self.log))
+
+    _histories = ('lrs', 'losses', 'smooth_losses', 'iters')
+    def state_dict(self):
+        "The history so far, the running losses, and the row and elapsed time of the epoch in progress"
+        sd = {k: list(getattr(self, k)) for k in self._histories}
+        sd.update(values=[list(v) for v in self.values], hps={k: list(v) for k,v in self.hps.items()}, metric_names=list(self.metric_names),
+                  smooth_loss={'count': self.smooth_loss.count, 'val': self.smooth_loss.val},
+                  avg_loss={'total': self.avg_loss.total, 'count': self.avg_loss.count})
+        if 'log' in self.__dict__: sd['log'] = list(self.log)
+        if 'epoch_t0' in self.__dict__: sd['elapsed'] = time.time() - self.epoch_t0
+        return sd
+
+    def load_state_dict(self, sd):
+        names = self.__dict__.get('metric_names')
+        if names is not None and list(names) != list(sd['metric_names']):
+            raise ValueError(f"Recorder.load_state_dict: the state has the columns {sd['metric_names']}, this recorder {names}: "
+                             "the learner needs the same metrics")
+        for k in self._histories: setattr(self, k, list(sd[k]))
+        self.values,self.hps,self.metric_names = [list(v) for v in sd['values']],{k: list(v) for k,v in sd['hps'].items()},list(sd['metric_names'])
+        self.smooth_loss.count,self.smooth_loss.val = sd['smooth_loss']['count'],sd['smooth_loss']['val']
+        self.avg_loss.total,self.avg_loss.count = sd['avg_loss']['total'],sd['avg_loss']['count']
+        if 'log' in sd: self.log = list(sd['log'])
+        if 'elapsed' in sd: self.epoch_t0 = time.time() - sd['elapsed']
+
+    def plot_loss(self,
+                  skip_start=5, # leave out the first batches, whose loss dwarfs the rest
+                  with_valid=True, # also draw the validation loss at each epoch's end
+                  ax=None):
+        "Plot the smoothed training loss per batch and the validation loss per epoch of the last fit."
+        import matplotlib.pyplot as plt
+        if not self.__dict__.get('losses'): raise ValueError("plot_loss: no training loss recorded yet; fit first")
+        if ax is None: _,ax = plt.subplots(figsize=(5, 3))
+        ax.plot(range(skip_start, len(self.losses)), self.smooth_losses[skip_start:], label='train (smoothed)')
+        pts = [(i, v[1]) for i,v in zip(self.iters, self.values) if len(v) > 1]
+        if with_valid and pts: ax.plot(*zip(*pts), 'o-', label='valid')
+        ax.set_xlabel('training batch'); ax.set_ylabel('loss'); ax.legend()
+        return ax
 
 def _fmt_row(vals):
     "A row of the epoch table: floats to 6 digits, times as m:ss."
@@ -406,38 +544,7 @@ def _fmt_row(vals):
         return f'{v:.6f}' if isinstance(v, float) else str(v)
     return '  '.join(f'{f(k, v):>10}' for k,v in enumerate(vals))
 
-# %% ../nbs/13a_learner.ipynb #b4e3ef57
-@patch
-def plot_loss(self:Recorder,
-              skip_start=5, # leave out the first batches, whose loss dwarfs the rest
-              with_valid=True, # also draw the validation loss at each epoch's end
-              ax=None):
-    "Plot the smoothed training loss per batch and the validation loss per epoch of the last fit."
-    import matplotlib.pyplot as plt
-    if not self.__dict__.get('losses'): raise ValueError("plot_loss: no training loss recorded yet; fit first")
-    if ax is None: _,ax = plt.subplots(figsize=(5, 3))
-    ax.plot(range(skip_start, len(self.losses)), self.smooth_losses[skip_start:], label='train (smoothed)')
-    pts = [(i, v[1]) for i,v in zip(self.iters, self.values) if len(v) > 1]
-    if with_valid and pts: ax.plot(*zip(*pts), 'o-', label='valid')
-    ax.set_xlabel('training batch'); ax.set_ylabel('loss'); ax.legend()
-    return ax
-
 # %% ../nbs/13a_learner.ipynb #39ec3497
-@patch
-def _prepare_eval(self:Learner):
-    "Get ready to run the validation loop outside `fit`."
-    self._to_device()
-    self.n_epoch,self.epoch = 1,0
-
-@patch
-def validate(self:Learner, ds_idx=1, dl=None, cbs=None):
-    "The loss and metrics on the loader `dl` (default: `dls[ds_idx]`)."
-    self._prepare_eval()
-    with self.added_cbs(cbs):
-        self.recorder.log = [0]
-        self._do_epoch_validate(ds_idx, dl)
-    return [self.recorder.avg_loss.value] + [m.value for m in self.metrics]
-
 def _alloc(o, n):
     "CPU storage for `n` items shaped like the batch `o` (any nesting)."
     return apply(lambda t: t.new_empty(n, *t.shape[1:], device='cpu'), o)
@@ -479,98 +586,8 @@ def _n_items(dl):
     n = len(dl.sampler) if dl.sampler is not None else dl.n
     return n // dl.bs * dl.bs if dl.drop_last else n
 
-@patch
-def get_preds(self:Learner,
-              ds_idx=1, # which loader of `dls` (default validation)
-              dl=None, # or any loader (e.g. from `dls.test_dl`)
-              with_input=False, # also return the inputs
-              with_decoded=False, # also return the predictions decoded by the loss function (e.g. argmax)
-              with_loss=False, # also return each item's loss
-              act=None, # activation applied to predictions; default the loss function's (e.g. softmax)
-              cbs=None): # callbacks for this run only (e.g. a `HookCallback` collecting features)
-    "Predictions (and targets, and optionally inputs, decoded predictions, losses) for a whole loader."
-    if dl is None: dl = self.dls[ds_idx].new(shuffle=False, drop_last=False)
-    if act is None: act = getattr(self.loss_func, 'activation', None)
-    n = _n_items(dl)
-    self._prepare_eval()
-    gather = GatherPreds(n, with_input=with_input, with_loss=with_loss, act=act)
-    with self.added_cbs([gather] + list(L(cbs))), self.removed_cbs([c for c in self.cbs if isinstance(c, Recorder)]):
-        self._do_epoch_validate(dl=dl)
-    r = {k: apply(lambda t: t[:gather.pos], v) for k,v in gather.res.items()} # a batch sampler may deliver fewer items than it said
-    res = [r.get('preds'), r.get('targs')]
-    if with_input: res.insert(0, r.get('inputs'))
-    if with_decoded: res.append(self._decode(r['preds']))
-    if with_loss: res.append(r.get('losses'))
-    return tuple(res)
-
-# %% ../nbs/13a_learner.ipynb #cf494596
-@patch
-def save(self:Learner, name, with_opt=True):
-    "Save model (and optimizer) state to `path/model_dir/name.pth`; returns the file."
-    fname = self.path/self.model_dir/f'{name}.pth'
-    state = {'model': self.model.state_dict()}
-    if with_opt and self.opt is not None: state['opt'] = self.opt.state_dict()
-    atomic_save(state, fname)
-    return fname
-
-@patch
-def load(self:Learner, name, with_opt=True, strict=True):
-    "Load model (and optimizer) state saved by `save`."
-    fname = self.path/self.model_dir/f'{name}.pth'
-    if not fname.exists(): raise FileNotFoundError(f"Learner.load: no saved state at {fname}")
-    device = getattr(self.dls, 'device', None) or 'cpu'
-    state = torch.load(fname, map_location=device, weights_only=True)
-    self.model.load_state_dict(state['model'], strict=strict)
-    if with_opt and 'opt' in state:
-        if self.opt is None: self.create_opt()
-        self.opt.load_state_dict(state['opt'])
-    return self
-
 # %% ../nbs/13a_learner.ipynb #488da938
 def _tuplify(o): return tuple(o) if isinstance(o, (tuple, list)) else (o,)
-
-@patch
-def _target_types(self:Learner):
-    "Empty examples of the targets: their semantic types and metadata (a `vocab`, say), read once from a training batch."
-    if '_ttypes' not in self.__dict__:
-        b = self.dls.train.one_batch()
-        n_inp = getattr(self.dls, 'n_inp', None) or max(1, len(b) - 1)
-        self._ttypes = tuple(o[:0] if isinstance(o, torch.Tensor) else type(o) for o in b[n_inp:])
-    return self._ttypes
-
-@patch
-def _decode(self:Learner, pred):
-    "Activated predictions decoded by the loss function (e.g. argmax), typed like the targets so their pipeline decodes them."
-    dec = getattr(self.loss_func, 'decodes', None)
-    res = dec(pred) if dec else pred
-    tt = self._target_types()
-    if len(tt) != 1 or not isinstance(res, torch.Tensor) or not isinstance(tt[0], torch.Tensor): return res
-    res = retain_type(res, typ=type(tt[0]))
-    if isinstance(res, TensorBase): res.__dict__.update(tt[0].__dict__)
-    return res
-
-@patch
-def predict(self:Learner, item):
-    "Decoded prediction, decoded tensor and activated output of the model for one raw `item`."
-    dl = self.dls.test_dl([item])
-    inp,preds,_,dec_preds = self.get_preds(dl=dl, with_input=True, with_decoded=True)
-    n_inp = len(_tuplify(inp)) if isinstance(inp, (tuple, list)) else 1
-    dec = self.dls.decode_batch(_tuplify(inp) + _tuplify(dec_preds))[0] # the training loader knows the target pipelines too
-    dec_targ = dec[n_inp:]
-    return (dec_targ[0] if len(dec_targ) == 1 else dec_targ), dec_preds[0], preds[0]
-
-@patch
-def show_results(self:Learner, ds_idx=1, dl=None, max_n=9, shuffle=True, **kwargs):
-    "Show a batch of `dls[ds_idx]` (or `dl`) with the model's decoded predictions, wrong ones marked."
-    if dl is None: dl = self.dls[ds_idx].new(shuffle=shuffle)
-    b = dl.one_batch()
-    self._prepare_eval()
-    self._split(b)
-    self.model.eval()
-    act = getattr(self.loss_func, 'activation', None)
-    with torch.no_grad(): pred = self.model(*self.xb)
-    dec = self._decode(act(pred) if act else pred)
-    return dl.show_results(b, to_cpu(dec), max_n=max_n, **kwargs)
 
 # %% ../nbs/13a_learner.ipynb #5034f8c5
 _settings = ('opt_func', 'lr', 'splitter', 'metrics', 'model_dir', 'wd', 'wd_bn_bias', 'train_bn', 'moms')
@@ -579,25 +596,6 @@ def _savable(o, where):
     "Whether `to_config` can describe `o`; a warning saying why not."
     try: to_config(o, where); return True
     except TypeError as e: warnings.warn(f"export: {e}; the loaded learner goes without it"); return False
-
-@patch
-def _export_state(self:Learner):
-    "What `export` saves: the parts inference needs, and the settings that can be described."
-    settings = {k: getattr(self, k) for k in _settings}
-    settings['metrics'] = list(settings['metrics'])
-    return {'dls': self.dls.new_empty(), 'model': self.model, 'loss_func': self.loss_func, 'target_types': self._target_types(),
-            'settings': {k: v for k,v in settings.items() if _savable(v, f'learn.{k}')}}
-
-@patch
-def export(self:Learner,
-           fname='export.safetensors', # relative to `learn.path`
-           pickle=False): # write a pickle (`torch.save`) instead: for objects only pickle can save; loading it needs an opt-in
-    "Save the model, its weights and the transforms of the data (none of the data), for `load_learner`."
-    fname = self.path/fname
-    state = self._export_state()
-    if pickle: atomic_save(state, fname)
-    else: save_object(state, fname, 'learn')
-    return fname
 
 # %% ../nbs/13a_learner.ipynb #3b0e143e
 def _check_export(state, fname):

@@ -59,25 +59,30 @@ class Callback(GetAttr):
 
     def __repr__(self): return type(self).__name__
 
+    def __call__(self, event_name):
+        "Run this callback's method for `event_name`, if it has one and runs now."
+        f = getattr(self, event_name, None)
+        if f is None or not self.run: return
+        if event_name in _inner_loop and not (self.run_train if self.training else self.run_valid): return
+        try: return f()
+        except _cancel_exceptions: raise
+        except Exception as e: raise add_note(e, f"in callback {type(self).__name__} at event {event_name}")
+
+    def has_event(self, event_name):
+        "Whether this callback defines a method for `event_name`."
+        return callable(getattr(type(self), event_name, None))
+
+    def state_dict(self):
+        "What a checkpoint keeps of this callback to resume a fit exactly: None, nothing. A callback with state defines both methods"
+        return None
+
+    def load_state_dict(self, sd): # what `state_dict` returned
+        "Take back the state `state_dict` gave (nothing to take here)"
+        pass
+
 # %% ../../nbs/13_callback.core.ipynb #b65af4df
 _cancel_exceptions = (CancelFitException, CancelEpochException, CancelTrainException, CancelValidException,
                       CancelBatchException, CancelBackwardException, CancelStepException)
-
-@patch
-def __call__(self:Callback, event_name):
-    "Run this callback's method for `event_name`, if it has one and runs now."
-    f = getattr(self, event_name, None)
-    if f is None or not self.run: return
-    if event_name in _inner_loop and not (self.run_train if self.training else self.run_valid): return
-    try: return f()
-    except _cancel_exceptions: raise
-    except Exception as e: raise add_note(e, f"in callback {type(self).__name__} at event {event_name}")
-
-# %% ../../nbs/13_callback.core.ipynb #561a2781
-@patch
-def has_event(self:Callback, event_name):
-    "Whether this callback defines a method for `event_name`."
-    return callable(getattr(type(self), event_name, None))
 
 # %% ../../nbs/13_callback.core.ipynb #8eb4f9ff
 def _as_types(o): return () if o is None else tuple(o) if isinstance(o, (list, tuple)) else (o,)

@@ -85,6 +85,15 @@ class MixedPrecision(Callback):
     def after_step(self):
         if self._to_update: self.scaler.update(); self._to_update = False # grow the factor, or halve it after an overflow
 
+    def state_dict(self):
+        "The loss scaler's state (float16), else nothing"
+        return {'scaler': None if self.scaler is None else self.scaler.state_dict()}
+    def load_state_dict(self, sd):
+        if (sd['scaler'] is None) != (self.scaler is None):
+            raise ValueError(f"MixedPrecision.load_state_dict: the state is of a run {'without' if sd['scaler'] is None else 'with'} a loss scaler, "
+                             f"this callback runs {self!r}: the same precision is needed")
+        if sd['scaler']: self.scaler.load_state_dict(sd['scaler'])
+
     def __repr__(self): return f"MixedPrecision({str(self.dtype).replace('torch.', '')})"
 
 # %% ../../nbs/18_callback.fp16.ipynb #e59ca0f5

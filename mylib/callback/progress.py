@@ -306,3 +306,11 @@ class CSVLogger(Callback):
         "The file as a pandas `DataFrame`."
         import pandas as pd
         return pd.read_csv(self.file)
+
+    def state_dict(self):
+        "The file's text so far: a resumed fit writes it back, so the rows of epochs done are there once"
+        if not self.file.exists(): return {'text': None}
+        with open(self.file, newline='') as f: return {'text': f.read()}
+    def load_state_dict(self, sd):
+        if sd['text'] is None: return
+        with open(self.file, 'w', newline='') as f: f.write(sd['text'])

@@ -10,6 +10,7 @@ __all__ = ['lower_is_better', 'TerminateOnNaNCallback', 'TrackerCallback', 'Earl
 
 # %% ../../nbs/15_callback.tracker.ipynb #d6ff63cc
 import math, operator
+from pathlib import Path
 import torch
 from fastcore.basics import store_attr
 from .core import Callback, CancelFitException
@@ -65,6 +66,13 @@ class TrackerCallback(Callback):
         "Whether `v` beats the best value by more than `min_delta` (NaN never does)."
         if math.isnan(v): return False
         return self.best is None or (bool(self.comp(v, self.best)) and abs(v - self.best) > self.min_delta)
+
+    _tracked = ('best', 'best_epoch', 'wait', 'value', 'new_best')
+    def state_dict(self):
+        "The best value so far, its epoch, the epochs since, and the last value seen"
+        return {k: getattr(self, k) for k in self._tracked}
+    def load_state_dict(self, sd):
+        for k in self._tracked: setattr(self, k, sd[k])
 
 # %% ../../nbs/15_callback.tracker.ipynb #7d06ac6d
 def _epochs(n): return f"{n} epoch{'s' if n != 1 else ''}"
@@ -124,6 +132,13 @@ class SaveModelCallback(TrackerCallback):
         elif self.saved_best:
             self.learn.load(self.fname, with_opt=self.with_opt)
             self.logger(f"loaded the best model: epoch {self.best_epoch}, {self.monitor}={self.best:.6f}")
+
+    def state_dict(self):
+        "The tracker's state, whether a best model was saved, and the last file saved"
+        return {**super().state_dict(), 'saved_best': self.saved_best, 'last_saved': None if self.last_saved is None else str(self.last_saved)}
+    def load_state_dict(self, sd):
+        super().load_state_dict(sd)
+        self.saved_best,self.last_saved = sd['saved_best'],None if sd['last_saved'] is None else Path(sd['last_saved'])
 
 # %% ../../nbs/15_callback.tracker.ipynb #aadee3d5
 class ReduceLROnPlateau(TrackerCallback):

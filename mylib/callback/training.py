@@ -40,6 +40,8 @@ class GradientAccumulation(Callback):
     def after_fit(self):
         if self.count and self.opt is not None: self.opt.zero_grad() # a partial sum never stepped: not left for the next fit
         self.count = 0
+    def state_dict(self): return {'count': self.count} # the samples whose gradients were added since the last step
+    def load_state_dict(self, sd): self.count = sd['count']
     def __repr__(self): return f"GradientAccumulation(n_acc={self.n_acc})"
 
 # %% ../../nbs/18a_callback.training.ipynb #3766f42c
@@ -141,4 +143,15 @@ class EMA(Callback):
     def before_validate(self): self.swap_in()
     def before_train(self): self.swap_out()
     def after_fit(self): self.swap_in()
+
+    def state_dict(self):
+        "The average of the weights, and the raw weights when the model holds the average"
+        return {'avg': self.avg, 'raw': self.raw}
+    def load_state_dict(self, sd):
+        ts = self._ts or self._tensors()
+        def put(vs):
+            if vs is None: return None
+            if len(vs) != len(ts): raise ValueError(f"EMA.load_state_dict: the state averages {len(vs)} tensors, this model has {len(ts)}")
+            return [v.to(t.device, t.dtype, copy=True) for v,t in zip(vs, ts)]
+        self.avg,self.raw = put(sd['avg']),put(sd['raw'])
     def __repr__(self): return f"EMA(decay={self.decay})"

@@ -75,43 +75,38 @@ class TfmdLists:
         sizes = '/'.join(str(len(s)) for s in self.splits)
         return f"{type(self).__name__}: {len(self)} items (splits {sizes}) through {self.tfms!r}"
 
-# %% ../../nbs/04_data.core.ipynb #0683d164
-@patch
-def __getitem__(self:TfmdLists, i):
-    "Item `i` through the transforms; a slice or list of indices gives a list."
-    if isinstance(i, slice): return [self[j] for j in range(len(self))[i]]
-    if not isinstance(i, int) and hasattr(i, '__len__'): return [self[j] for j in i]
-    o = get_item(self.items, i)
-    try: return self.tfms(o)
-    except Exception as e: raise add_note(e, f"while reading item {i} ({type(o).__name__}) of {type(self).__name__}")
+    def __getitem__(self, i):
+        "Item `i` through the transforms; a slice or list of indices gives a list."
+        if isinstance(i, slice): return [self[j] for j in range(len(self))[i]]
+        if not isinstance(i, int) and hasattr(i, '__len__'): return [self[j] for j in i]
+        o = get_item(self.items, i)
+        try: return self.tfms(o)
+        except Exception as e: raise add_note(e, f"while reading item {i} ({type(o).__name__}) of {type(self).__name__}")
 
-@patch
-def decode(self:TfmdLists, o, full=True):
-    "Decode `o` through the transforms in reverse."
-    return self.tfms.decode(o, full=full)
+    def decode(self, o, full=True):
+        "Decode `o` through the transforms in reverse."
+        return self.tfms.decode(o, full=full)
 
-@patch
-def show(self:TfmdLists, o, ctx=None, **kwargs):
-    "Show the encoded item `o`, decoding it as far as needed."
-    return self.tfms.show(o, ctx=ctx, **kwargs)
+    def show(self, o, ctx=None, **kwargs):
+        "Show the encoded item `o`, decoding it as far as needed."
+        return self.tfms.show(o, ctx=ctx, **kwargs)
 
-# %% ../../nbs/04_data.core.ipynb #ec8f10df
-@patch
-def subset(self:TfmdLists, i):
-    "The `i`-th split (0 training, 1 validation) as a `TfmdLists` sharing these transforms."
-    return type(self)(self.subset_items(i), self.tfms, split_idx=i, do_setup=False)
+    def subset(self, i):
+        "The `i`-th split (0 training, 1 validation) as a `TfmdLists` sharing these transforms."
+        return type(self)(self.subset_items(i), self.tfms, split_idx=i, do_setup=False)
 
-@patch(as_prop=True)
-def train(self:TfmdLists): return self.subset(0)
-@patch(as_prop=True)
-def valid(self:TfmdLists): return self.subset(1)
-@patch(as_prop=True)
-def n_subsets(self:TfmdLists): return len(self.splits)
+    @property
+    def train(self): return self.subset(0)
 
-@patch
-def new_empty(self:TfmdLists):
-    "The same (set up) transforms over no items: what an exported model needs to process new data."
-    return type(self)([], self.tfms, split_idx=self.split_idx, do_setup=False)
+    @property
+    def valid(self): return self.subset(1)
+
+    @property
+    def n_subsets(self): return len(self.splits)
+
+    def new_empty(self):
+        "The same (set up) transforms over no items: what an exported model needs to process new data."
+        return type(self)([], self.tfms, split_idx=self.split_idx, do_setup=False)
 
 # %% ../../nbs/04_data.core.ipynb #73b18969
 @register
@@ -144,30 +139,26 @@ class Datasets:
         pipes = '\n'.join(f"  {'x' if k < self.n_inp else 'y'}{k}: {tl.tfms!r}" for k,tl in enumerate(self.tls))
         return f"Datasets: {len(self)} items (splits {'/'.join(str(len(s)) for s in self.splits)}), n_inp={self.n_inp}\n{pipes}"
 
-# %% ../../nbs/04_data.core.ipynb #4b5840ad
-@patch
-def subset(self:Datasets, i):
-    "The `i`-th split as a `Datasets` sharing these transforms."
-    return type(self)(tls=[tl.subset(i) for tl in self.tls], n_inp=self.n_inp)
+    def subset(self, i):
+        "The `i`-th split as a `Datasets` sharing these transforms."
+        return type(self)(tls=[tl.subset(i) for tl in self.tls], n_inp=self.n_inp)
 
+    def decode(self, o, full=True):
+        "Decode each element of the tuple `o` with its own pipeline."
+        return tuple(tl.decode(o_, full=full) for o_,tl in zip(o, self.tls))
+
+    def show(self, o, ctx=None, **kwargs):
+        "Show each element of the encoded tuple `o` on the same `ctx` (e.g. an image, then its label as title)."
+        for o_,tl in zip(o, self.tls): ctx = tl.show(o_, ctx=ctx, **kwargs)
+        return ctx
+
+    def new_empty(self):
+        "The same (set up) pipelines over no items."
+        return type(self)(tls=[tl.new_empty() for tl in self.tls], n_inp=self.n_inp)
+
+# %% ../../nbs/04_data.core.ipynb #4b5840ad
 Datasets.train = property(lambda self: self.subset(0))
 Datasets.valid = property(lambda self: self.subset(1))
-
-@patch
-def decode(self:Datasets, o, full=True):
-    "Decode each element of the tuple `o` with its own pipeline."
-    return tuple(tl.decode(o_, full=full) for o_,tl in zip(o, self.tls))
-
-@patch
-def show(self:Datasets, o, ctx=None, **kwargs):
-    "Show each element of the encoded tuple `o` on the same `ctx` (e.g. an image, then its label as title)."
-    for o_,tl in zip(o, self.tls): ctx = tl.show(o_, ctx=ctx, **kwargs)
-    return ctx
-
-@patch
-def new_empty(self:Datasets):
-    "The same (set up) pipelines over no items."
-    return type(self)(tls=[tl.new_empty() for tl in self.tls], n_inp=self.n_inp)
 
 def _tfms_attr(self:Datasets, k):
     "Attributes of the transforms (e.g. `vocab`), searched from the last pipeline (the targets) back."
@@ -202,14 +193,52 @@ class TfmdDL(DataLoader):
     n_inp = property(lambda self: getattr(self.dataset, 'n_inp', 1))
     vocab = property(lambda self: self.dataset.vocab)
 
-# %% ../../nbs/04_data.core.ipynb #33b70d43
-@patch
-def setup(self:TfmdDL):
-    "Set the hooks' transforms up on this loader's data, in the order the data flows through them."
-    self.after_item.setup(self.dataset)
-    self.before_batch.setup()
-    if len(self.after_batch): self.after_batch.setup(self.new(after_batch=None, shuffle=False, num_workers=0))
-    return self
+    def setup(self):
+        "Set the hooks' transforms up on this loader's data, in the order the data flows through them."
+        self.after_item.setup(self.dataset)
+        self.before_batch.setup()
+        if len(self.after_batch): self.after_batch.setup(self.new(after_batch=None, shuffle=False, num_workers=0))
+        return self
+
+    def decode(self, b):
+        "Undo the batch transforms on batch `b`: `after_batch`, then `before_batch`, in reverse."
+        return self.before_batch.decode(self.after_batch.decode(b))
+
+    def decode_batch(self, b, max_n=9, full=True):
+        "Decode batch `b` into at most `max_n` items, fully or (`full=False`) as far as they can show themselves."
+        dec = getattr(self.dataset, 'decode', None)
+        samples = batch_to_samples(to_cpu(self.decode(b)), max_n)
+        return [dec(self.after_item.decode(s), full=full) if dec else self.after_item.decode(s) for s in samples]
+
+    def _split_xy(self, b):
+        "Inputs and targets of batch `b`: single elements unwrapped."
+        xs,ys = b[:self.n_inp],b[self.n_inp:]
+        return (xs[0] if len(xs) == 1 else xs), (ys[0] if len(ys) == 1 else ys or None)
+
+    def show_batch(self,
+                   b=None, # a batch; default the first one
+                   max_n=9, ctxs=None,
+                   show=True, # False: return `(x, y, samples)` instead of drawing
+                   **kwargs): # passed to the `show_batch` for these types
+        "Show at most `max_n` samples of batch `b`, laid out by the `show_batch` registered for its types."
+        if b is None: b = self.one_batch()
+        samples = self.decode_batch(b, max_n=max_n, full=False)
+        x,y = self._split_xy(self.decode(b))
+        if not show: return x, y, samples
+        return show_batch(x, y, samples, ctxs=ctxs, max_n=max_n, **kwargs)
+
+    def show_results(self,
+                     b, # a batch
+                     out, # the decoded predictions for it: a tensor, or a tuple of them
+                     max_n=9, ctxs=None,
+                     show=True, # False: return `(x, y, samples, outs)`
+                     **kwargs):
+        "Show at most `max_n` samples of batch `b` with the predictions `out`, laid out by the `show_results` for their types."
+        x,y,samples = self.show_batch(b, max_n=max_n, show=False)
+        b_out = tuple(b[:self.n_inp]) + (tuple(out) if isinstance(out, (tuple, list)) else (out,))
+        outs = [s[self.n_inp:] for s in self.decode_batch(b_out, max_n=max_n, full=False)]
+        if not show: return x, y, samples, outs
+        return show_results(x, y, samples, outs, ctxs=ctxs, max_n=max_n, **kwargs)
 
 # %% ../../nbs/04_data.core.ipynb #44678efa
 def batch_to_samples(b, # a batch: a tensor, or any nesting of tuples, lists and dicts of them
@@ -220,19 +249,6 @@ def batch_to_samples(b, # a batch: a tensor, or any nesting of tuples, lists and
         return [dict(zip(keys, vs)) for vs in zip(*cols)]
     if isinstance(b, (tuple, list)): return [tuple(s) for s in zip(*(batch_to_samples(o, max_n) for o in b))]
     return [retain_type(o, b) for o in b[:max_n]] # a category batch splits into 0-d tensors, which torch ops leave plain
-
-# %% ../../nbs/04_data.core.ipynb #785e65d1
-@patch
-def decode(self:TfmdDL, b):
-    "Undo the batch transforms on batch `b`: `after_batch`, then `before_batch`, in reverse."
-    return self.before_batch.decode(self.after_batch.decode(b))
-
-@patch
-def decode_batch(self:TfmdDL, b, max_n=9, full=True):
-    "Decode batch `b` into at most `max_n` items, fully or (`full=False`) as far as they can show themselves."
-    dec = getattr(self.dataset, 'decode', None)
-    samples = batch_to_samples(to_cpu(self.decode(b)), max_n)
-    return [dec(self.after_item.decode(s), full=full) if dec else self.after_item.decode(s) for s in samples]
 
 # %% ../../nbs/04_data.core.ipynb #327c083b
 def show_any(o, ctx=None, **kwargs):
@@ -251,25 +267,6 @@ def show_batch(x, # the decoded batch's inputs (for dispatch)
     for s,ctx in zip(samples, ctxs):
         for o in s: show_any(o, ctx=ctx)
     return ctxs
-
-@patch
-def _split_xy(self:TfmdDL, b):
-    "Inputs and targets of batch `b`: single elements unwrapped."
-    xs,ys = b[:self.n_inp],b[self.n_inp:]
-    return (xs[0] if len(xs) == 1 else xs), (ys[0] if len(ys) == 1 else ys or None)
-
-@patch
-def show_batch(self:TfmdDL,
-               b=None, # a batch; default the first one
-               max_n=9, ctxs=None,
-               show=True, # False: return `(x, y, samples)` instead of drawing
-               **kwargs): # passed to the `show_batch` for these types
-    "Show at most `max_n` samples of batch `b`, laid out by the `show_batch` registered for its types."
-    if b is None: b = self.one_batch()
-    samples = self.decode_batch(b, max_n=max_n, full=False)
-    x,y = self._split_xy(self.decode(b))
-    if not show: return x, y, samples
-    return show_batch(x, y, samples, ctxs=ctxs, max_n=max_n, **kwargs)
 
 # %% ../../nbs/04_data.core.ipynb #c51620d5
 def _as_label(p):
@@ -295,20 +292,6 @@ def show_results(x, y, samples, outs, # decoded inputs, targets, samples, and pr
             else: show_any(p, ctx=ctx)
     return ctxs
 
-@patch
-def show_results(self:TfmdDL,
-                 b, # a batch
-                 out, # the decoded predictions for it: a tensor, or a tuple of them
-                 max_n=9, ctxs=None,
-                 show=True, # False: return `(x, y, samples, outs)`
-                 **kwargs):
-    "Show at most `max_n` samples of batch `b` with the predictions `out`, laid out by the `show_results` for their types."
-    x,y,samples = self.show_batch(b, max_n=max_n, show=False)
-    b_out = tuple(b[:self.n_inp]) + (tuple(out) if isinstance(out, (tuple, list)) else (out,))
-    outs = [s[self.n_inp:] for s in self.decode_batch(b_out, max_n=max_n, full=False)]
-    if not show: return x, y, samples, outs
-    return show_results(x, y, samples, outs, ctxs=ctxs, max_n=max_n, **kwargs)
-
 # %% ../../nbs/04_data.core.ipynb #dff74927
 @register
 class DataLoaders(GetAttr):
@@ -329,55 +312,61 @@ class DataLoaders(GetAttr):
     train_ds = property(lambda self: self.train.dataset)
     valid_ds = property(lambda self: self.valid.dataset)
 
+    @property
+    def device(self): return self.loaders[0].device
+
+    def to(self, device):
+        "Deliver every loader's batches to `device`."
+        for dl in self.loaders: dl.device = torch.device(device) if device is not None else None
+        return self
+
+    def cpu(self): return self.to('cpu')
+
+    def cuda(self): return self.to('cuda')
+
+    @property
+    def c(self):
+        "Number of classes (outputs): the vocab's length, or the dataset's `c`."
+        v = getattr(self.train_ds, 'vocab', None)
+        return len(v) if v is not None else getattr(self.train_ds, 'c', None)
+
+    @classmethod
+    def from_dsets(cls, *dsets, # training first, then validation (and more)
+                   path='.', bs=64,
+                   val_bs=None, # validation batch size; default `bs`
+                   shuffle=True, # shuffle the training loader
+                   device=None,
+                   dl_type=None, # the loader class; default `TfmdDL`
+                   **kwargs): # passed to the loader (e.g. `after_item`, `after_batch`, `num_workers`)
+        "A loader for each dataset, and the `DataLoaders` holding them."
+        train = (dl_type or TfmdDL)(dsets[0], bs=bs, shuffle=shuffle, drop_last=shuffle, device=device, **kwargs)
+        rest = [train.new(dataset=d, bs=val_bs or bs, shuffle=False, drop_last=False) for d in dsets[1:]]
+        return cls(train, *rest, path=path, device=device)
+
+    @classmethod
+    def from_dblock(cls, dblock, source, # a `DataBlock` and its source (a path, a list, a DataFrame)
+                    path='.', bs=64, val_bs=None, shuffle=True, device=None, **kwargs):
+        "The `DataLoaders` of a `DataBlock` on `source`."
+        return dblock.dataloaders(source, path=path, bs=bs, val_bs=val_bs, shuffle=shuffle, device=device, **kwargs)
+
+    def test_dl(self, items, with_labels=False, **kwargs):
+        "A loader over new `items`, with the validation loader's transforms and options (`kwargs` change them)."
+        return self.valid.new(dataset=test_set(self.valid_ds, items, with_labels=with_labels), **kwargs)
+
+    def new_empty(self):
+        "These loaders, with their set-up transforms and options, over no items."
+        return type(self)(*(dl.new(dataset=_empty(dl.dataset)) for dl in self.loaders), path=self.path, device=self.device)
+
 # %% ../../nbs/04_data.core.ipynb #3def100d
-@patch(as_prop=True)
-def device(self:DataLoaders): return self.loaders[0].device
-
-@patch
-def to(self:DataLoaders, device):
-    "Deliver every loader's batches to `device`."
-    for dl in self.loaders: dl.device = torch.device(device) if device is not None else None
-    return self
-
 DataLoaders.device = DataLoaders.device.setter(lambda self, d: self.to(d))
 
-@patch
-def cpu(self:DataLoaders): return self.to('cpu')
-@patch
-def cuda(self:DataLoaders): return self.to('cuda')
-
-@patch(as_prop=True)
-def c(self:DataLoaders):
-    "Number of classes (outputs): the vocab's length, or the dataset's `c`."
-    v = getattr(self.train_ds, 'vocab', None)
-    return len(v) if v is not None else getattr(self.train_ds, 'c', None)
-
 # %% ../../nbs/04_data.core.ipynb #9c5587ff
-@patch(cls_method=True)
-def from_dsets(cls:DataLoaders, *dsets, # training first, then validation (and more)
-               path='.', bs=64,
-               val_bs=None, # validation batch size; default `bs`
-               shuffle=True, # shuffle the training loader
-               device=None,
-               dl_type=None, # the loader class; default `TfmdDL`
-               **kwargs): # passed to the loader (e.g. `after_item`, `after_batch`, `num_workers`)
-    "A loader for each dataset, and the `DataLoaders` holding them."
-    train = (dl_type or TfmdDL)(dsets[0], bs=bs, shuffle=shuffle, drop_last=shuffle, device=device, **kwargs)
-    rest = [train.new(dataset=d, bs=val_bs or bs, shuffle=False, drop_last=False) for d in dsets[1:]]
-    return cls(train, *rest, path=path, device=device)
-
 def _dataloaders(self, bs=64, val_bs=None, shuffle=True, device=None, path='.', dl_type=None, **kwargs):
     "DataLoaders over each split, the first shuffled: `after_item`, `before_batch`, `after_batch` and `DataLoader` options pass through."
     return DataLoaders.from_dsets(*(self.subset(i) for i in range(self.n_subsets)), path=path, bs=bs, val_bs=val_bs,
                                   shuffle=shuffle, device=device, dl_type=dl_type, **kwargs)
 
 TfmdLists.dataloaders = Datasets.dataloaders = _dataloaders
-
-@patch(cls_method=True)
-def from_dblock(cls:DataLoaders, dblock, source, # a `DataBlock` and its source (a path, a list, a DataFrame)
-                path='.', bs=64, val_bs=None, shuffle=True, device=None, **kwargs):
-    "The `DataLoaders` of a `DataBlock` on `source`."
-    return dblock.dataloaders(source, path=path, bs=bs, val_bs=val_bs, shuffle=shuffle, device=device, **kwargs)
 
 # %% ../../nbs/04_data.core.ipynb #23425c48
 def test_set(dsets, # the `Datasets` (or `TfmdLists`) whose pipelines to use
@@ -388,11 +377,6 @@ def test_set(dsets, # the `Datasets` (or `TfmdLists`) whose pipelines to use
     tls = dsets.tls if with_labels else dsets.tls[:dsets.n_inp]
     return Datasets(tls=[TfmdLists(items, tl.tfms, split_idx=1, do_setup=False) for tl in tls], n_inp=dsets.n_inp)
 
-@patch
-def test_dl(self:DataLoaders, items, with_labels=False, **kwargs):
-    "A loader over new `items`, with the validation loader's transforms and options (`kwargs` change them)."
-    return self.valid.new(dataset=test_set(self.valid_ds, items, with_labels=with_labels), **kwargs)
-
 # %% ../../nbs/04_data.core.ipynb #2d043613
 def _empty(ds):
     "A dataset like `ds` with no items."
@@ -401,8 +385,3 @@ def _empty(ds):
     if hasattr(ds, 'tensors'): return type(ds)(*(t[:0] for t in ds.tensors)) # a `TensorDataset`
     if isinstance(ds, tuple) and all(hasattr(c, 'shape') for c in ds): return tuple(c[:0] for c in ds)
     raise TypeError(f"new_empty: can't empty a dataset of type {type(ds).__name__}; give it a `new_empty()` method")
-
-@patch
-def new_empty(self:DataLoaders):
-    "These loaders, with their set-up transforms and options, over no items."
-    return type(self)(*(dl.new(dataset=_empty(dl.dataset)) for dl in self.loaders), path=self.path, device=self.device)
