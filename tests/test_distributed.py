@@ -121,3 +121,61 @@ def test_lr_find_and_fine_tune(ranks):
     assert len(r0['sugg']) == 4 and all(s > 0 for s in r0['sugg'])
     assert len(r0['ft_values']) == 2
     assert r0['ft_values'][-1][1] < r0['ft_values'][0][1] # validation loss fell
+
+# Exact resume across two ranks: each rank draws its own dropout masks (its own generator states); a fit interrupted
+# mid-epoch and resumed by new processes must end with the weights of the fit that never stopped, on every rank.
+RESUME = textwrap.dedent('''
+    import json, sys, torch
+    from pathlib import Path
+    from torch import nn
+    from mylib.torch_core import set_seed
+    from mylib.learner import Learner
+    from mylib.data.load import DataLoader
+    from mylib.data.core import DataLoaders
+    from mylib.callback.core import Callback
+    from mylib.callback.checkpoint import Checkpoint
+    import mylib.callback.schedule, mylib.distributed
+
+    mode,out = sys.argv[1],Path(sys.argv[2])
+
+    class Interrupt(Callback):
+        order = 100
+        def after_batch(self):
+            if self.training and self.train_iter == 9: raise KeyboardInterrupt()
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(128, 4, generator=g)
+    y = x @ torch.tensor([[1.], [-2.], [3.], [.5]])
+    dls = DataLoaders(DataLoader((x[:96], y[:96]), bs=8, shuffle=True, seed=0), DataLoader((x[96:], y[96:]), bs=16))
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 32), nn.ReLU(), nn.Dropout(0.5), nn.Linear(32, 1))
+    learn = Learner(dls, model, path=out/mode if mode == 'ref' else out/'run')
+    learn.logger = lambda *a: None
+    with learn.distrib_ctx():
+        set_seed(100 + learn.rank) # different after the model is made: each rank its own dropout
+        ck = dict(every=4, at_epoch_end=False) # 6 batches an epoch on each rank: the checkpoint of step 8 is inside epoch 1
+        cbs = {'ref': [], 'stop': [Checkpoint(**ck), Interrupt()], 'resume': [Checkpoint(**ck, resume_from=True)]}[mode]
+        try: learn.fit_one_cycle(2, 1e-2, cbs=cbs)
+        except KeyboardInterrupt: pass
+        if mode != 'stop': (out/f'{mode}{learn.rank}.json').write_text(json.dumps([p.tolist() for p in learn.model.parameters()]))
+''')
+
+def _torchrun(d, *args):
+    cmd = [sys.executable, '-m', 'torch.distributed.run', '--nnodes', '1', '--nproc_per_node', '2', '--master_addr', '127.0.0.1',
+           '--master_port', str(free_port()), str(d/'resume.py'), *args]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True, env={**os.environ, 'OMP_NUM_THREADS': '1'})
+    try: out,_ = p.communicate(timeout=240)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        pytest.fail(f"the two processes hung:\n{p.communicate()[0][-3000:]}")
+    assert p.returncode == 0, out[-6000:]
+
+def test_resume_is_exact_on_every_rank(tmp_path):
+    from mylib.callback.checkpoint import load_checkpoint
+    (tmp_path/'resume.py').write_text(RESUME)
+    for mode in ('ref', 'stop'): _torchrun(tmp_path, mode, str(tmp_path))
+    ck = load_checkpoint(tmp_path/'run'/'models'/'checkpoint.pth')
+    assert ck['where']['batch'] == 2, ck['where'] # inside an epoch
+    assert len(ck['ranks']) == 2 and not torch.equal(ck['ranks'][0]['rng']['torch'], ck['ranks'][1]['rng']['torch']) # each rank's own
+    _torchrun(tmp_path, 'resume', str(tmp_path))
+    for r in range(2): assert json.loads((tmp_path/f'resume{r}.json').read_text()) == json.loads((tmp_path/f'ref{r}.json').read_text()), r
