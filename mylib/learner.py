@@ -92,9 +92,9 @@ class Learner(GetAttr):
     def _peek_target(dls):
         "The targets of the first training batch (to infer a loss function)."
         b = dls.train.one_batch()
-        n_inp = getattr(dls, 'n_inp', None) or max(1, len(b) - 1)
-        if len(b) <= n_inp: raise ValueError("Learner: the batches have no targets to infer a loss function from; pass `loss_func`")
-        return b[n_inp]
+        ys = dls.split_batch(b)[1]
+        if not ys: raise ValueError("Learner: the batches have no targets to infer a loss function from; pass `loss_func`")
+        return ys[0]
 
     def __repr__(self): return f"Learner: {type(self.model).__name__}, {self.loss_func!r}, callbacks {list(self.cbs)}"
 
@@ -170,8 +170,7 @@ class Learner(GetAttr):
 
     def _split(self, b):
         "Inputs `xb` and targets `yb` of batch `b`, as plain tensors: the model never sees semantic types."
-        n_inp = getattr(self.dls, 'n_inp', None) or max(1, len(b) - 1)
-        self.xb,self.yb = to_plain(tuple(b[:n_inp])),to_plain(tuple(b[n_inp:]))
+        self.xb,self.yb = to_plain(self.dls.split_batch(b))
 
     def _do_one_batch(self):
         self.pred = self.model(*self.xb)
@@ -318,8 +317,7 @@ class Learner(GetAttr):
         "Empty examples of the targets: their semantic types and metadata (a `vocab`, say), read once from a training batch."
         if '_ttypes' not in self.__dict__:
             b = self.dls.train.one_batch()
-            n_inp = getattr(self.dls, 'n_inp', None) or max(1, len(b) - 1)
-            self._ttypes = tuple(o[:0] if isinstance(o, torch.Tensor) else type(o) for o in b[n_inp:])
+            self._ttypes = tuple(o[:0] if isinstance(o, torch.Tensor) else type(o) for o in self.dls.split_batch(b)[1])
         return self._ttypes
 
     def _decode(self, pred):

@@ -53,48 +53,61 @@ class BaseLoss:
 
     def __repr__(self): return f"{type(self).__name__}({self.func!r}, axis={self.axis})"
 
-# %% ../nbs/01a_losses.ipynb #2d60d0b6
-@patch
-def _prepare(self:BaseLoss, pred, targ):
-    "Plain `pred` and `targ` shaped as `self.func` needs them, the layout of an unreduced loss, and whether `axis` must go back"
-    pred, targ = to_plain(pred), to_plain(targ)
-    if self.floatify:
-        if pred.is_floating_point() and targ.dtype != pred.dtype: targ = targ.to(pred.dtype)
-    elif targ.dtype in (torch.uint8, torch.int8, torch.int16, torch.int32): targ = targ.long()  # masks are often uint8
-    if not self.flatten: return pred, targ, None, False
-    axis = self.axis % max(pred.ndim, 1)
-    last = pred.ndim < 2 or axis == pred.ndim - 1
-    if self.is_2d:
-        c, soft = pred.shape[axis], targ.is_floating_point() and targ.shape == pred.shape  # soft: class probabilities
-        if not soft and targ.numel() * c != pred.numel(): raise _target_error(type(self).__name__, pred, targ, self.axis, True)
-        if not last and self._nd:  # the loss takes (n, c, d1, ...) itself: classes to axis 1, a view for (bs, c, h, w)
-            p = pred.movedim(axis, 1)
-            return p, targ.movedim(axis, 1) if soft else targ.reshape(p.shape[:1] + p.shape[2:]), p.shape[:1] + p.shape[2:], False
-        if not last: pred, targ = pred.movedim(axis, -1), (targ.movedim(axis, -1) if soft else targ)
-        p = pred.reshape(-1, c)  # (n, c)
-        return p, targ.reshape(p.shape) if soft else targ.reshape(-1), pred.shape[:-1], False
-    if targ.numel() != pred.numel() or (not last and targ.shape != pred.shape): raise _target_error(type(self).__name__, pred, targ, self.axis, False)
-    if not last: pred, targ = pred.movedim(axis, -1), targ.movedim(axis, -1)
-    p = pred.reshape(-1, pred.shape[-1]) if pred.ndim > 1 else pred  # (n, c): per-class arguments (`pos_weight`) still broadcast
-    return p, targ.reshape(p.shape), pred.shape, not last
+    @property
+    def reduction(self):
+        "The wrapped loss's reduction: 'mean', 'sum' or 'none'"
+        return self.func.reduction
 
-# %% ../nbs/01a_losses.ipynb #6b048f24
-@patch
-def __call__(self:BaseLoss, pred, # the model's output, the classes on `axis`
-             targ, # the target: class indices, class probabilities, or one value per prediction value
-             **kwargs): # passed to the wrapped loss
-    "The wrapped loss of the flattened `pred` and `targ`; an unreduced loss comes back in the prediction's layout"
-    p, t, shape, moved = self._prepare(pred, targ)
-    res = self.func(p, t, **kwargs)
-    if shape is None or res.ndim == 0 or res.numel() != shape.numel(): return res
-    res = res.reshape(shape)
-    return res.movedim(-1, self.axis) if moved else res
+    @reduction.setter
+    def reduction(self, v): self.func.reduction = v
+
+    def _prepare(self, pred, targ):
+        "Plain `pred` and `targ` shaped as `self.func` needs them, the layout of an unreduced loss, and whether `axis` must go back"
+        pred, targ = to_plain(pred), to_plain(targ)
+        if self.floatify:
+            if pred.is_floating_point() and targ.dtype != pred.dtype: targ = targ.to(pred.dtype)
+        elif targ.dtype in (torch.uint8, torch.int8, torch.int16, torch.int32): targ = targ.long()  # masks are often uint8
+        if not self.flatten: return pred, targ, None, False
+        axis = self.axis % max(pred.ndim, 1)
+        last = pred.ndim < 2 or axis == pred.ndim - 1
+        if self.is_2d:
+            c, soft = pred.shape[axis], targ.is_floating_point() and targ.shape == pred.shape  # soft: class probabilities
+            if not soft and targ.numel() * c != pred.numel(): raise _target_error(type(self).__name__, pred, targ, self.axis, True)
+            if not last and self._nd:  # the loss takes (n, c, d1, ...) itself: classes to axis 1, a view for (bs, c, h, w)
+                p = pred.movedim(axis, 1)
+                return p, targ.movedim(axis, 1) if soft else targ.reshape(p.shape[:1] + p.shape[2:]), p.shape[:1] + p.shape[2:], False
+            if not last: pred, targ = pred.movedim(axis, -1), (targ.movedim(axis, -1) if soft else targ)
+            p = pred.reshape(-1, c)  # (n, c)
+            return p, targ.reshape(p.shape) if soft else targ.reshape(-1), pred.shape[:-1], False
+        if targ.numel() != pred.numel() or (not last and targ.shape != pred.shape): raise _target_error(type(self).__name__, pred, targ, self.axis, False)
+        if not last: pred, targ = pred.movedim(axis, -1), targ.movedim(axis, -1)
+        p = pred.reshape(-1, pred.shape[-1]) if pred.ndim > 1 else pred  # (n, c): per-class arguments (`pos_weight`) still broadcast
+        return p, targ.reshape(p.shape), pred.shape, not last
+
+    def __call__(self, pred, # the model's output, the classes on `axis`
+                 targ, # the target: class indices, class probabilities, or one value per prediction value
+                 **kwargs): # passed to the wrapped loss
+        "The wrapped loss of the flattened `pred` and `targ`; an unreduced loss comes back in the prediction's layout"
+        p, t, shape, moved = self._prepare(pred, targ)
+        res = self.func(p, t, **kwargs)
+        if shape is None or res.ndim == 0 or res.numel() != shape.numel(): return res
+        res = res.reshape(shape)
+        return res.movedim(-1, self.axis) if moved else res
+
+    def to(self, device): # where the wrapped loss's tensors (a class `weight`, a `pos_weight`) should live
+        "Move the wrapped loss's tensors to `device`"
+        if isinstance(self.func, nn.Module): self.func.to(device)
+        return self
+
+    def activation(self, x): # the model's output
+        "No change: a plain `BaseLoss` does not know what its prediction means"
+        return x
+
+    def decodes(self, x): # the activated output
+        "No change: a plain `BaseLoss` does not know what its prediction means"
+        return x
 
 # %% ../nbs/01a_losses.ipynb #c931e1d2
-def _get_reduction(self): return self.func.reduction
-def _set_reduction(self, v): self.func.reduction = v
-BaseLoss.reduction = property(_get_reduction, _set_reduction, doc="The wrapped loss's reduction: 'mean', 'sum' or 'none'")
-
 @contextmanager
 def reduction_as(loss, # any loss with a settable `reduction` attribute (ours, or torch's `nn` losses)
                  reduction:str='none'): # 'mean', 'sum' or 'none'
@@ -106,23 +119,6 @@ def reduction_as(loss, # any loss with a settable `reduction` attribute (ours, o
     loss.reduction = reduction
     try: yield loss
     finally: loss.reduction = old
-
-# %% ../nbs/01a_losses.ipynb #c948dd57
-@patch
-def to(self:BaseLoss, device): # where the wrapped loss's tensors (a class `weight`, a `pos_weight`) should live
-    "Move the wrapped loss's tensors to `device`"
-    if isinstance(self.func, nn.Module): self.func.to(device)
-    return self
-
-@patch
-def activation(self:BaseLoss, x): # the model's output
-    "No change: a plain `BaseLoss` does not know what its prediction means"
-    return x
-
-@patch
-def decodes(self:BaseLoss, x): # the activated output
-    "No change: a plain `BaseLoss` does not know what its prediction means"
-    return x
 
 # %% ../nbs/01a_losses.ipynb #1821aefc
 @register

@@ -245,32 +245,29 @@ class AccumMetric(_OnTensors, Metric):
     def name(self): return self._name or _func_name(self.func)
     def __repr__(self): return f"{type(self).__name__}({self.name})"
 
-# %% ../nbs/13b_metrics.ipynb #b4dbdf69
-@patch
-def prep(self:AccumMetric, pred, targ):
-    "What is stored of a batch: activated, arg-maxed, thresholded and flattened predictions, and the targets."
-    if self.activation is not None: pred = _activate(pred, self.activation, -1 if self.dim_argmax is None else self.dim_argmax)
-    if self.dim_argmax is not None: pred = _argmax(pred, self.dim_argmax)
-    if self.thresh is not None: pred = pred > self.thresh
-    return flatten_check(pred, targ, self.name) if self.flatten else (pred, targ)
+    def prep(self, pred, targ):
+        "What is stored of a batch: activated, arg-maxed, thresholded and flattened predictions, and the targets."
+        if self.activation is not None: pred = _activate(pred, self.activation, -1 if self.dim_argmax is None else self.dim_argmax)
+        if self.dim_argmax is not None: pred = _argmax(pred, self.dim_argmax)
+        if self.thresh is not None: pred = pred > self.thresh
+        return flatten_check(pred, targ, self.name) if self.flatten else (pred, targ)
 
-@patch
-def accumulate(self:AccumMetric, learn):
-    "Store the batch's prepared predictions and targets."
-    if len(learn.yb) != 1: raise ValueError(f"{self.name}: expected batches with one target, got {len(learn.yb)}")
-    raw = to_plain(learn.pred)
-    pred,targ = self.prep(raw.detach(), to_plain(learn.yb[0]).detach())
-    n,bs = getattr(getattr(learn, 'dl', None), 'n', None) or 0,max(len(raw), 1) # items in the loader, items in this batch
-    self.preds.add(pred, n * len(pred) // bs)
-    self.targs.add(targ, n * len(targ) // bs)
+    def accumulate(self, learn):
+        "Store the batch's prepared predictions and targets."
+        if len(learn.yb) != 1: raise ValueError(f"{self.name}: expected batches with one target, got {len(learn.yb)}")
+        raw = to_plain(learn.pred)
+        pred,targ = self.prep(raw.detach(), to_plain(learn.yb[0]).detach())
+        n,bs = getattr(getattr(learn, 'dl', None), 'n', None) or 0,max(len(raw), 1) # items in the loader, items in this batch
+        self.preds.add(pred, n * len(pred) // bs)
+        self.targs.add(targ, n * len(targ) // bs)
 
-@patch(as_prop=True)
-def value(self:AccumMetric):
-    "`func` of everything stored (None before any batch)."
-    preds,targs = self.preds.value,self.targs.value
-    if preds is None: return None
-    if self.to_np: preds,targs = to_np(preds),to_np(targs)
-    return _as_float(self.func(targs, preds, **self.kwargs) if self.invert_arg else self.func(preds, targs, **self.kwargs))
+    @property
+    def value(self):
+        "`func` of everything stored (None before any batch)."
+        preds,targs = self.preds.value,self.targs.value
+        if preds is None: return None
+        if self.to_np: preds,targs = to_np(preds),to_np(targs)
+        return _as_float(self.func(targs, preds, **self.kwargs) if self.invert_arg else self.func(preds, targs, **self.kwargs))
 
 # %% ../nbs/13b_metrics.ipynb #748a263f
 def _sklearn_metrics(who):

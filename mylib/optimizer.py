@@ -112,6 +112,38 @@ class _BaseOptimizer:
         g = len(self.param_lists)
         return f"{type(self).__name__}({g} group{'s'*(g != 1)}, {n} tensors; {_summary(self.hypers)})"
 
+    def set_hyper(self,
+                  k:str, # the hyper-parameter's name
+                  v): # a value for every group, a list (one per group), or a `slice` (see `per_group`)
+        "Set hyper-parameter `k` of every group"
+        hypers = self.hypers
+        for h, x in zip(hypers, per_group(v, len(hypers), k)): h[k] = x
+
+    def set_hypers(self, **kwargs):
+        "Set several hyper-parameters, each as in `set_hyper`"
+        for k, v in kwargs.items(): self.set_hyper(k, v)
+
+    def freeze_to(self, n:int): # the first trainable group; negative counts from the end
+        "Freeze the parameter groups before `n`, train those from `n` on"
+        n_groups = len(self.param_lists)
+        idx = n if n >= 0 else n_groups + n
+        if not 0 <= idx <= n_groups: raise IndexError(f"freeze_to({n}): expected n between {-n_groups} and {n_groups}, for {n_groups} parameter groups")
+        if idx == n_groups: warnings.warn(f"freeze_to({n}) freezes all {n_groups} parameter groups: only `bn_params` (when `train_bn`) will train")
+        bn = self.bn_params if self.train_bn else set()
+        for i, pl in enumerate(self.param_lists):
+            for p in pl:
+                train = i >= idx or p in bn
+                p.requires_grad_(train)
+                if not train: p.grad = None
+
+    def freeze(self):
+        "Train only the last parameter group (and `bn_params`, when `train_bn`)"
+        self.freeze_to(-1)
+
+    def unfreeze(self):
+        "Train every parameter group"
+        self.freeze_to(0)
+
 # %% ../nbs/12_optimizer.ipynb #91c8f459
 class Optimizer(_BaseOptimizer):
     "An optimizer made of stat and stepper functions `cbs`, called in turn on each parameter group"
@@ -135,6 +167,55 @@ class Optimizer(_BaseOptimizer):
 
     def __repr__(self): return super().__repr__()[:-1] + f"; cbs: {', '.join(_fn_name(cb) for cb in self.cbs)})"
 
+    @torch.no_grad()
+    def step(self, closure=None):
+        "Update the weights of the parameters that have a gradient; return `closure()`'s loss if given"
+        loss = None
+        if closure is not None:
+            with torch.enable_grad(): loss = closure()
+        for pl, hyper in zip(self.param_lists, self.hypers):
+            ps = [p for p in pl if p.grad is not None and p.requires_grad]
+            if not ps: continue
+            states = [self.state[p] for p in ps]
+            st, gs = _gather(states), [p.grad for p in ps]
+            for cb in self.cbs: cb(ps, gs, st, **hyper)
+            _scatter(st, states)
+        return loss
+
+    def zero_grad(self, set_to_none:bool=True): # drop the gradients (else fill them with zeros)
+        "Reset the gradients of every parameter"
+        ps = self.all_params(with_grad=True)
+        if set_to_none:
+            for p in ps: p.grad = None
+        elif ps: torch._foreach_zero_([p.grad for p in ps])
+
+    def state_dict(self):
+        "Hyper-parameters and per-parameter state (tensors shared, not copied)"
+        ps = self.all_params()
+        state = {i: dict(self.state[p]) for i, p in enumerate(ps) if self.state.get(p)}
+        return {'state': state, 'hypers': [dict(h) for h in self.hypers], 'group_sizes': [len(pl) for pl in self.param_lists]}
+
+    def load_state_dict(self, sd:dict): # from `state_dict`
+        "Restore hyper-parameters and per-parameter state from `sd`"
+        sizes = [len(pl) for pl in self.param_lists]
+        if not isinstance(sd, Mapping) or not {'state', 'hypers', 'group_sizes'} <= set(sd):
+            raise ValueError(f"load_state_dict: expected a dict with keys 'state', 'hypers', 'group_sizes' (from `Optimizer.state_dict`), found {list(sd) if isinstance(sd, Mapping) else type(sd).__name__}")
+        if list(sd['group_sizes']) != sizes:
+            raise ValueError(f"load_state_dict: the state is for parameter groups of sizes {list(sd['group_sizes'])}; this optimizer's are {sizes}")
+        ps = self.all_params()
+        self.state.clear()
+        for i, s in sd['state'].items(): self.state[ps[int(i)]] = {k: _copy_to(v, ps[int(i)]) for k, v in s.items()}
+        for h, new in zip(self.hypers, sd['hypers']): h.clear(); h.update(new) # in place: whoever holds `opt.hypers` sees the change
+
+    @property
+    def param_groups(self):
+        "The groups as torch's optimizers show them: mappings of 'params' and the hyper-parameters"
+        return [_GroupView(pl, h) for pl, h in zip(self.param_lists, self.hypers)]
+
+    def no_wd(self, params): # parameters to exempt, e.g. `norm_params(model, with_bias=True)`
+        "Exempt `params` from `weight_decay` and `l2_reg` (their state gets `do_wd=False`)"
+        for p in params: self.state[p]['do_wd'] = False
+
 # %% ../nbs/12_optimizer.ipynb #df0664a4
 def _gather(states):
     "Per-parameter state dicts as one dict of lists (None where a parameter lacks an entry)"
@@ -147,48 +228,10 @@ def _scatter(st, states):
         for s, v in zip(states, vs):
             if v is not None: s[k] = v
 
-@patch
-@torch.no_grad()
-def step(self:Optimizer, closure=None):
-    "Update the weights of the parameters that have a gradient; return `closure()`'s loss if given"
-    loss = None
-    if closure is not None:
-        with torch.enable_grad(): loss = closure()
-    for pl, hyper in zip(self.param_lists, self.hypers):
-        ps = [p for p in pl if p.grad is not None and p.requires_grad]
-        if not ps: continue
-        states = [self.state[p] for p in ps]
-        st, gs = _gather(states), [p.grad for p in ps]
-        for cb in self.cbs: cb(ps, gs, st, **hyper)
-        _scatter(st, states)
-    return loss
-
-@patch
-def zero_grad(self:Optimizer, set_to_none:bool=True): # drop the gradients (else fill them with zeros)
-    "Reset the gradients of every parameter"
-    ps = self.all_params(with_grad=True)
-    if set_to_none:
-        for p in ps: p.grad = None
-    elif ps: torch._foreach_zero_([p.grad for p in ps])
-
 # %% ../nbs/12_optimizer.ipynb #ef087932
 def sgd_step(ps, gs, st, lr, **_):
     "Plain SGD: move against the gradient"
     torch._foreach_add_(ps, gs, alpha=-lr)
-
-# %% ../nbs/12_optimizer.ipynb #493b240f
-@patch
-def set_hyper(self:_BaseOptimizer,
-              k:str, # the hyper-parameter's name
-              v): # a value for every group, a list (one per group), or a `slice` (see `per_group`)
-    "Set hyper-parameter `k` of every group"
-    hypers = self.hypers
-    for h, x in zip(hypers, per_group(v, len(hypers), k)): h[k] = x
-
-@patch
-def set_hypers(self:_BaseOptimizer, **kwargs):
-    "Set several hyper-parameters, each as in `set_hyper`"
-    for k, v in kwargs.items(): self.set_hyper(k, v)
 
 # %% ../nbs/12_optimizer.ipynb #81985d3f
 def norm_params(model:nn.Module, # the model whose parameters to list
@@ -199,54 +242,10 @@ def norm_params(model:nn.Module, # the model whose parameters to list
     biases = [m.bias for m in model.modules() if with_bias and isinstance(getattr(m, 'bias', None), nn.Parameter)]
     return ps + [b for b in biases if all(b is not p for p in ps)]
 
-@patch
-def freeze_to(self:_BaseOptimizer, n:int): # the first trainable group; negative counts from the end
-    "Freeze the parameter groups before `n`, train those from `n` on"
-    n_groups = len(self.param_lists)
-    idx = n if n >= 0 else n_groups + n
-    if not 0 <= idx <= n_groups: raise IndexError(f"freeze_to({n}): expected n between {-n_groups} and {n_groups}, for {n_groups} parameter groups")
-    if idx == n_groups: warnings.warn(f"freeze_to({n}) freezes all {n_groups} parameter groups: only `bn_params` (when `train_bn`) will train")
-    bn = self.bn_params if self.train_bn else set()
-    for i, pl in enumerate(self.param_lists):
-        for p in pl:
-            train = i >= idx or p in bn
-            p.requires_grad_(train)
-            if not train: p.grad = None
-
-@patch
-def freeze(self:_BaseOptimizer):
-    "Train only the last parameter group (and `bn_params`, when `train_bn`)"
-    self.freeze_to(-1)
-
-@patch
-def unfreeze(self:_BaseOptimizer):
-    "Train every parameter group"
-    self.freeze_to(0)
-
 # %% ../nbs/12_optimizer.ipynb #8d065565
-@patch
-def state_dict(self:Optimizer):
-    "Hyper-parameters and per-parameter state (tensors shared, not copied)"
-    ps = self.all_params()
-    state = {i: dict(self.state[p]) for i, p in enumerate(ps) if self.state.get(p)}
-    return {'state': state, 'hypers': [dict(h) for h in self.hypers], 'group_sizes': [len(pl) for pl in self.param_lists]}
-
 def _copy_to(v, p):
     "State value `v` for parameter `p`: a tensor is copied onto `p`'s device, anything else kept"
     return v.detach().to(p.device, copy=True) if isinstance(v, Tensor) else v
-
-@patch
-def load_state_dict(self:Optimizer, sd:dict): # from `state_dict`
-    "Restore hyper-parameters and per-parameter state from `sd`"
-    sizes = [len(pl) for pl in self.param_lists]
-    if not isinstance(sd, Mapping) or not {'state', 'hypers', 'group_sizes'} <= set(sd):
-        raise ValueError(f"load_state_dict: expected a dict with keys 'state', 'hypers', 'group_sizes' (from `Optimizer.state_dict`), found {list(sd) if isinstance(sd, Mapping) else type(sd).__name__}")
-    if list(sd['group_sizes']) != sizes:
-        raise ValueError(f"load_state_dict: the state is for parameter groups of sizes {list(sd['group_sizes'])}; this optimizer's are {sizes}")
-    ps = self.all_params()
-    self.state.clear()
-    for i, s in sd['state'].items(): self.state[ps[int(i)]] = {k: _copy_to(v, ps[int(i)]) for k, v in s.items()}
-    for h, new in zip(self.hypers, sd['hypers']): h.clear(); h.update(new) # in place: whoever holds `opt.hypers` sees the change
 
 # %% ../nbs/12_optimizer.ipynb #6d23f041
 class _GroupView(MutableMapping):
@@ -260,11 +259,6 @@ class _GroupView(MutableMapping):
     def __iter__(self): yield 'params'; yield from self.hyper
     def __len__(self): return len(self.hyper) + 1
     def __repr__(self): return f"{{'params': {len(self.params)} tensors, {str(self.hyper)[1:]}"
-
-@patch(as_prop=True)
-def param_groups(self:Optimizer):
-    "The groups as torch's optimizers show them: mappings of 'params' and the hyper-parameters"
-    return [_GroupView(pl, h) for pl, h in zip(self.param_lists, self.hypers)]
 
 # %% ../nbs/12_optimizer.ipynb #4761e9d2
 def _pick(xs, idx): return [xs[i] for i in idx]
@@ -286,11 +280,6 @@ def l2_reg(ps, gs, st, wd, **_):
     gs_ = list(gs) # a new list: the caller's `gs` still holds `p.grad` until it is replaced below
     for i, g in zip(idx, torch._foreach_add(_pick(gs, idx), _pick(ps, idx), alpha=wd)): gs_[i] = g
     gs[:] = gs_
-
-@patch
-def no_wd(self:Optimizer, params): # parameters to exempt, e.g. `norm_params(model, with_bias=True)`
-    "Exempt `params` from `weight_decay` and `l2_reg` (their state gets `do_wd=False`)"
-    for p in params: self.state[p]['do_wd'] = False
 
 # %% ../nbs/12_optimizer.ipynb #2a889d10
 def momentum_grad(ps, gs, st, mom, **_):
@@ -544,25 +533,23 @@ class Lookahead(_BaseOptimizer, GetAttr):
     def zero_grad(self, set_to_none:bool=True): self.opt.zero_grad(set_to_none)
     def __repr__(self): return f"Lookahead(k={self.k}, alpha={self.alpha}, {self.opt!r})"
 
+    def state_dict(self):
+        "The inner optimizer's state dict, `k`, `alpha`, the fast-step count and the slow weights"
+        ps = self.all_params()
+        slow = {i: self.slow[p] for i, p in enumerate(ps) if p in self.slow}
+        return {'opt': self.opt.state_dict(), 'k': self.k, 'alpha': self.alpha, 'count': self.count, 'slow': slow}
+
+    def load_state_dict(self, sd:dict): # from `Lookahead.state_dict`
+        "Restore the inner optimizer, `k`, `alpha`, the fast-step count and the slow weights"
+        keys = {'opt', 'k', 'alpha', 'count', 'slow'}
+        if not isinstance(sd, Mapping) or not keys <= set(sd):
+            raise ValueError(f"Lookahead.load_state_dict: expected a dict with keys {sorted(keys)} (from `Lookahead.state_dict`), found {list(sd) if isinstance(sd, Mapping) else type(sd).__name__}")
+        self.opt.load_state_dict(sd['opt'])
+        ps = self.all_params()
+        self.k, self.alpha, self.count = sd['k'], sd['alpha'], sd['count']
+        self.slow = {ps[int(i)]: _copy_to(v, ps[int(i)]) for i, v in sd['slow'].items()}
+
 # %% ../nbs/12_optimizer.ipynb #c2c6f796
-@patch
-def state_dict(self:Lookahead):
-    "The inner optimizer's state dict, `k`, `alpha`, the fast-step count and the slow weights"
-    ps = self.all_params()
-    slow = {i: self.slow[p] for i, p in enumerate(ps) if p in self.slow}
-    return {'opt': self.opt.state_dict(), 'k': self.k, 'alpha': self.alpha, 'count': self.count, 'slow': slow}
-
-@patch
-def load_state_dict(self:Lookahead, sd:dict): # from `Lookahead.state_dict`
-    "Restore the inner optimizer, `k`, `alpha`, the fast-step count and the slow weights"
-    keys = {'opt', 'k', 'alpha', 'count', 'slow'}
-    if not isinstance(sd, Mapping) or not keys <= set(sd):
-        raise ValueError(f"Lookahead.load_state_dict: expected a dict with keys {sorted(keys)} (from `Lookahead.state_dict`), found {list(sd) if isinstance(sd, Mapping) else type(sd).__name__}")
-    self.opt.load_state_dict(sd['opt'])
-    ps = self.all_params()
-    self.k, self.alpha, self.count = sd['k'], sd['alpha'], sd['count']
-    self.slow = {ps[int(i)]: _copy_to(v, ps[int(i)]) for i, v in sd['slow'].items()}
-
 @register
 def ranger(params, # tensors, or groups of them (see `Optimizer`)
            lr:float, # learning rate: a value, a list (one per group) or a slice

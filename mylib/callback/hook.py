@@ -228,60 +228,55 @@ class ActivationStats(HookCallback):
         self.records.append(torch.stack([_nan_if_none(s, like) for s in stored])) # (n_layers, 2 [+ bins])
         self.iters.append(self.it)
 
-# %% ../../nbs/17_callback.hook.ipynb #141e851c
-@patch(as_prop=True)
-def stats(self:ActivationStats):
-    "(batches, layers, 2 [+ bins]): per recorded batch and hooked layer, the mean, the std [and the histogram]."
-    return torch.stack(self.records).cpu() if self.records else torch.empty(0, len(self.hooks or ()), 2 + self.bins * self.with_hist)
+    @property
+    def stats(self):
+        "(batches, layers, 2 [+ bins]): per recorded batch and hooked layer, the mean, the std [and the histogram]."
+        return torch.stack(self.records).cpu() if self.records else torch.empty(0, len(self.hooks or ()), 2 + self.bins * self.with_hist)
 
-@patch(as_prop=True)
-def means(self:ActivationStats): return self.stats[..., 0] # (batches, layers)
-@patch(as_prop=True)
-def stds(self:ActivationStats): return self.stats[..., 1] # (batches, layers)
+    @property
+    def means(self): return self.stats[..., 0] # (batches, layers)
 
-@patch(as_prop=True)
-def hists(self:ActivationStats):
-    "(batches, layers, bins): the histograms; only `with_hist`."
-    if not self.with_hist: raise ValueError("ActivationStats.hists: expected histograms, found none; create it with `with_hist=True`")
-    return self.stats[..., 2:]
+    @property
+    def stds(self): return self.stats[..., 1] # (batches, layers)
 
-@patch
-def layer_stats(self:ActivationStats, idx:int): # index of the layer among the hooked ones
-    "(batches, 2): the mean and std of layer `idx` at each recorded batch."
-    return self.stats[:, idx, :2]
+    @property
+    def hists(self):
+        "(batches, layers, bins): the histograms; only `with_hist`."
+        if not self.with_hist: raise ValueError("ActivationStats.hists: expected histograms, found none; create it with `with_hist=True`")
+        return self.stats[..., 2:]
 
-# %% ../../nbs/17_callback.hook.ipynb #35bd7176
-@patch
-def near_zero(self:ActivationStats, idx:int): # index of the layer among the hooked ones
-    "(batches,): share of layer `idx`'s activations in the two histogram bins around zero."
-    h = self.hists[:, idx] # (batches, bins)
-    lo,hi = self.hist_range
-    centers = torch.linspace(lo, hi, self.bins + 1)[:-1] + (hi - lo) / self.bins / 2
-    close = (centers.abs() < (hi - lo) / self.bins)
-    return h[:, close].sum(1) / h.sum(1).clamp_min(1)
+    def layer_stats(self, idx:int): # index of the layer among the hooked ones
+        "(batches, 2): the mean and std of layer `idx` at each recorded batch."
+        return self.stats[:, idx, :2]
 
-@patch
-def plot_layer_stats(self:ActivationStats, idx:int, # index of the layer among the hooked ones
-                     figsize:tuple=None):
-    "Plot layer `idx`'s mean, std and (with histograms) share of near-zero activations over the training batches."
-    from mylib.torch_core import subplots
-    curves = [('mean', self.means[:, idx]), ('std', self.stds[:, idx])]
-    if self.with_hist: curves.append(('near zero', self.near_zero(idx)))
-    fig,axs = subplots(1, len(curves), figsize=figsize or (4 * len(curves), 3))
-    for ax,(name, v) in zip(axs, curves):
-        ax.plot(self.iters, v)
-        ax.set_title(name); ax.set_xlabel('training batch')
-    return axs
+    def near_zero(self, idx:int): # index of the layer among the hooked ones
+        "(batches,): share of layer `idx`'s activations in the two histogram bins around zero."
+        h = self.hists[:, idx] # (batches, bins)
+        lo,hi = self.hist_range
+        centers = torch.linspace(lo, hi, self.bins + 1)[:-1] + (hi - lo) / self.bins / 2
+        close = (centers.abs() < (hi - lo) / self.bins)
+        return h[:, close].sum(1) / h.sum(1).clamp_min(1)
 
-@patch
-def plot_hist(self:ActivationStats, idx:int, # index of the layer among the hooked ones
-              ax=None, figsize:tuple=(6, 3)):
-    "Show layer `idx`'s histograms over training as an image: batches left to right, values low to high."
-    from mylib.torch_core import subplots
-    if ax is None: _,ax = subplots(figsize=figsize)
-    ax.imshow(self.hists[:, idx].T.log1p(), origin='lower', aspect='auto', extent=(0, len(self.iters), *self.hist_range))
-    ax.set_xlabel('recorded batch'); ax.set_ylabel('activation')
-    return ax
+    def plot_layer_stats(self, idx:int, # index of the layer among the hooked ones
+                         figsize:tuple=None):
+        "Plot layer `idx`'s mean, std and (with histograms) share of near-zero activations over the training batches."
+        from mylib.torch_core import subplots
+        curves = [('mean', self.means[:, idx]), ('std', self.stds[:, idx])]
+        if self.with_hist: curves.append(('near zero', self.near_zero(idx)))
+        fig,axs = subplots(1, len(curves), figsize=figsize or (4 * len(curves), 3))
+        for ax,(name, v) in zip(axs, curves):
+            ax.plot(self.iters, v)
+            ax.set_title(name); ax.set_xlabel('training batch')
+        return axs
+
+    def plot_hist(self, idx:int, # index of the layer among the hooked ones
+                  ax=None, figsize:tuple=(6, 3)):
+        "Show layer `idx`'s histograms over training as an image: batches left to right, values low to high."
+        from mylib.torch_core import subplots
+        if ax is None: _,ax = subplots(figsize=figsize)
+        ax.imshow(self.hists[:, idx].T.log1p(), origin='lower', aspect='auto', extent=(0, len(self.iters), *self.hist_range))
+        ax.set_xlabel('recorded batch'); ax.set_ylabel('activation')
+        return ax
 
 # %% ../../nbs/17_callback.hook.ipynb #9dcda7ba
 def _fmt_shape(o):

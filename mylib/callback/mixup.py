@@ -69,6 +69,33 @@ class MixHandler(Callback):
 
     def __repr__(self): return f"{type(self).__name__}(alpha={self.alpha})"
 
+    def before_batch(self):
+        self.yb2 = None
+        if not len(self.yb): return # no targets: no loss to mix
+        bs,device = _check_batch(type(self).__name__, self.xb)
+        lam = self.distrib.sample((bs,))
+        self.lam,self.perm = torch.max(lam, 1 - lam).to(device),torch.randperm(bs, device=device) # (bs,), (bs,)
+        self.learn.xb = self.mix_inputs(self.xb)
+        self.learn.yb,self.yb2 = self.mix_targets(self.yb)
+
+    def after_pred(self):
+        if self.yb2 is None: return
+        self._orig = self.loss_func
+        self.learn.loss_func = self._mixed_loss
+
+    def _mixed_loss(self, pred, *yb):
+        "The learner's loss for this batch: its own loss function is put back first, then the `MixedLoss` computed"
+        self._restore()
+        return MixedLoss(self.loss_func, self.lam, self.yb2)(pred, *yb)
+
+    def _restore(self):
+        "Put the learner's loss function back, if the blended loss is still in its place"
+        if self.learn is not None and self.learn.loss_func == self._mixed_loss: self.learn.loss_func = self._orig
+
+    def after_cancel_batch(self): self._restore()
+
+    def after_fit(self): self._restore()
+
 # %% ../../nbs/19_callback.mixup.ipynb #d89de468
 def _check_batch(who, xb):
     "The batch size and device of inputs `xb`, checked to be tensors with a batch axis"
@@ -77,39 +104,6 @@ def _check_batch(who, xb):
             raise TypeError(f"{who}: expected each input to be a tensor with a batch axis, got input {i} of type {type(x).__name__}"
                             + (f" and shape {tuple(x.shape)}" if isinstance(x, torch.Tensor) else ''))
     return len(xb[0]),xb[0].device
-
-@patch
-def before_batch(self:MixHandler):
-    self.yb2 = None
-    if not len(self.yb): return # no targets: no loss to mix
-    bs,device = _check_batch(type(self).__name__, self.xb)
-    lam = self.distrib.sample((bs,))
-    self.lam,self.perm = torch.max(lam, 1 - lam).to(device),torch.randperm(bs, device=device) # (bs,), (bs,)
-    self.learn.xb = self.mix_inputs(self.xb)
-    self.learn.yb,self.yb2 = self.mix_targets(self.yb)
-
-# %% ../../nbs/19_callback.mixup.ipynb #59f2a234
-@patch
-def after_pred(self:MixHandler):
-    if self.yb2 is None: return
-    self._orig = self.loss_func
-    self.learn.loss_func = self._mixed_loss
-
-@patch
-def _mixed_loss(self:MixHandler, pred, *yb):
-    "The learner's loss for this batch: its own loss function is put back first, then the `MixedLoss` computed"
-    self._restore()
-    return MixedLoss(self.loss_func, self.lam, self.yb2)(pred, *yb)
-
-@patch
-def _restore(self:MixHandler):
-    "Put the learner's loss function back, if the blended loss is still in its place"
-    if self.learn is not None and self.learn.loss_func == self._mixed_loss: self.learn.loss_func = self._orig
-
-@patch
-def after_cancel_batch(self:MixHandler): self._restore()
-@patch
-def after_fit(self:MixHandler): self._restore()
 
 # %% ../../nbs/19_callback.mixup.ipynb #52f291f8
 class MixUp(MixHandler):

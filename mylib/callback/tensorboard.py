@@ -48,104 +48,90 @@ class TensorBoardCallback(Callback):
 
     def __repr__(self): return f"TensorBoardCallback(log_dir={str(self.log_dir)!r})"
 
-# %% ../../nbs/19a_callback.tensorboard.ipynb #3a23746e
-@patch
-def before_fit(self:TensorBoardCallback):
-    self.writer = None
-    if _rank(self.learn) != 0: return
-    SummaryWriter = _summary_writer()
-    if self.log_dir is None: self.log_dir = Path(self.path)/'runs'/f"{datetime.now():%b%d_%H-%M-%S}_{socket.gethostname()}"
-    self.writer = SummaryWriter(log_dir=str(self.log_dir))
-    self.start = self.step
-    if self.trace_model and not self.graphed: self._add_graph()
-    if self.log_preds: self._add_figure('train/batch', self._show_batch)
+    def before_fit(self):
+        self.writer = None
+        if _rank(self.learn) != 0: return
+        SummaryWriter = _summary_writer()
+        if self.log_dir is None: self.log_dir = Path(self.path)/'runs'/f"{datetime.now():%b%d_%H-%M-%S}_{socket.gethostname()}"
+        self.writer = SummaryWriter(log_dir=str(self.log_dir))
+        self.start = self.step
+        if self.trace_model and not self.graphed: self._add_graph()
+        if self.log_preds: self._add_figure('train/batch', self._show_batch)
 
-@patch
-def after_fit(self:TensorBoardCallback):
-    if self.writer is None: return
-    self.writer.close()
-    self.writer = None
+    def after_fit(self):
+        if self.writer is None: return
+        self.writer.close()
+        self.writer = None
+
+    def before_batch(self): self.has_loss = False
+
+    def after_loss(self): self.has_loss = True
+
+    def after_batch(self):
+        if self.writer is None or not self.has_loss: return # a batch cancelled before its loss
+        self.step = self.start + self.train_iter # `TrainEvalCallback` has counted this batch
+        w = self.writer
+        w.add_scalar('train/loss', float(self.loss.mean()), self.step)
+        rec = getattr(self.learn, 'recorder', None)
+        if rec is not None and rec.smooth_loss.value is not None: w.add_scalar('train/smooth_loss', rec.smooth_loss.value, self.step)
+        for i,hypers in enumerate(self.opt.hypers):
+            for k,v in hypers.items():
+                if _is_number(v): w.add_scalar(f'hypers/{k}/group{i}', float(v), self.step)
+
+    def after_epoch(self):
+        if self.writer is None: return
+        rec = self.recorder
+        for name,v in zip(rec.metric_names[2:-1], rec.values[-1][1:]): # validation columns; none when validation was skipped
+            if v is not None: self.writer.add_scalar('valid/loss' if name == 'valid_loss' else f'valid/{name}', float(v), self.step)
+        if self.log_preds: self._add_figure('valid/predictions', self._show_preds)
+        self.writer.flush() # an epoch is on disk as soon as it ends
+
+    def _add_graph(self):
+        "Log the model's graph, traced on the first training batch"
+        b = self.dls.train.one_batch()
+        xb = to_plain(self.dls.split_batch(b)[0])
+        modes = [(m, m.training) for m in self.model.modules()]
+        self.model.eval()
+        try:
+            with torch.no_grad(), warnings.catch_warnings(), redirect_stdout(io.StringIO()): # `add_graph` prints its failures
+                warnings.simplefilter('ignore') # the tracer's warnings about Python values it cannot follow
+                self.writer.add_graph(self.model, xb[0] if len(xb) == 1 else xb)
+        except Exception as e: # a model the tracer fails on still trains
+            warnings.warn(f"TensorBoardCallback: could not trace {type(self.model).__name__} to log its graph ({type(e).__name__}: {e}); training goes on without it")
+        finally:
+            for m,mode in modes: m.training = mode
+        self.graphed = True
+
+    def _show_batch(self):
+        "Axes showing a training batch"
+        return self.dls.train.show_batch(max_n=self.n_preds)
+
+    def _show_preds(self):
+        "Axes showing the model's decoded predictions on the first validation batch"
+        dl = self.dls.valid
+        b = dl.one_batch()
+        modes = [(m, m.training) for m in self.model.modules()]
+        self.model.eval()
+        try:
+            with torch.no_grad(): pred = self.model(*to_plain(dl.split_batch(b)[0]))
+        finally:
+            for m,mode in modes: m.training = mode
+        act = getattr(self.loss_func, 'activation', None)
+        dec = self.learn._decode(act(pred) if act else pred)
+        return dl.show_results(b, to_cpu(dec), max_n=self.n_preds)
+
+    def _add_figure(self, tag, show):
+        "Log as `tag` the figure of the axes `show()` draws"
+        if not all(hasattr(dl, 'show_results') for dl in (self.dls.train, self.dls.valid)):
+            warnings.warn(f"TensorBoardCallback: log_preds needs loaders that can show their batches (from `Datasets` or a `DataBlock`); "
+                          f"these are {type(self.dls.train).__name__}s, so no figures are logged")
+            self.log_preds = False
+            return
+        axs = show()
+        fig = (axs[0] if isinstance(axs, (list, tuple)) else axs.flat[0]).figure
+        self.writer.add_figure(tag, fig, self.step, close=True)
 
 # %% ../../nbs/19a_callback.tensorboard.ipynb #1983d756
 def _is_number(v):
     "Whether `v` is a number TensorBoard can plot: an int, a float, or a one-element tensor (not a flag)"
     return (isinstance(v, (int, float)) and not isinstance(v, bool)) or (isinstance(v, torch.Tensor) and v.numel() == 1)
-
-@patch
-def before_batch(self:TensorBoardCallback): self.has_loss = False
-@patch
-def after_loss(self:TensorBoardCallback): self.has_loss = True
-
-@patch
-def after_batch(self:TensorBoardCallback):
-    if self.writer is None or not self.has_loss: return # a batch cancelled before its loss
-    self.step = self.start + self.train_iter # `TrainEvalCallback` has counted this batch
-    w = self.writer
-    w.add_scalar('train/loss', float(self.loss.mean()), self.step)
-    rec = getattr(self.learn, 'recorder', None)
-    if rec is not None and rec.smooth_loss.value is not None: w.add_scalar('train/smooth_loss', rec.smooth_loss.value, self.step)
-    for i,hypers in enumerate(self.opt.hypers):
-        for k,v in hypers.items():
-            if _is_number(v): w.add_scalar(f'hypers/{k}/group{i}', float(v), self.step)
-
-@patch
-def after_epoch(self:TensorBoardCallback):
-    if self.writer is None: return
-    rec = self.recorder
-    for name,v in zip(rec.metric_names[2:-1], rec.values[-1][1:]): # validation columns; none when validation was skipped
-        if v is not None: self.writer.add_scalar('valid/loss' if name == 'valid_loss' else f'valid/{name}', float(v), self.step)
-    if self.log_preds: self._add_figure('valid/predictions', self._show_preds)
-    self.writer.flush() # an epoch is on disk as soon as it ends
-
-# %% ../../nbs/19a_callback.tensorboard.ipynb #d8cc4d50
-@patch
-def _add_graph(self:TensorBoardCallback):
-    "Log the model's graph, traced on the first training batch"
-    b = self.dls.train.one_batch()
-    n_inp = getattr(self.dls, 'n_inp', None) or max(1, len(b) - 1)
-    xb = to_plain(tuple(b[:n_inp]))
-    modes = [(m, m.training) for m in self.model.modules()]
-    self.model.eval()
-    try:
-        with torch.no_grad(), warnings.catch_warnings(), redirect_stdout(io.StringIO()): # `add_graph` prints its failures
-            warnings.simplefilter('ignore') # the tracer's warnings about Python values it cannot follow
-            self.writer.add_graph(self.model, xb[0] if len(xb) == 1 else xb)
-    except Exception as e: # a model the tracer fails on still trains
-        warnings.warn(f"TensorBoardCallback: could not trace {type(self.model).__name__} to log its graph ({type(e).__name__}: {e}); training goes on without it")
-    finally:
-        for m,mode in modes: m.training = mode
-    self.graphed = True
-
-# %% ../../nbs/19a_callback.tensorboard.ipynb #84eccc2f
-@patch
-def _show_batch(self:TensorBoardCallback):
-    "Axes showing a training batch"
-    return self.dls.train.show_batch(max_n=self.n_preds)
-
-@patch
-def _show_preds(self:TensorBoardCallback):
-    "Axes showing the model's decoded predictions on the first validation batch"
-    dl = self.dls.valid
-    b = dl.one_batch()
-    n_inp = getattr(self.dls, 'n_inp', None) or max(1, len(b) - 1)
-    modes = [(m, m.training) for m in self.model.modules()]
-    self.model.eval()
-    try:
-        with torch.no_grad(): pred = self.model(*to_plain(tuple(b[:n_inp])))
-    finally:
-        for m,mode in modes: m.training = mode
-    act = getattr(self.loss_func, 'activation', None)
-    dec = self.learn._decode(act(pred) if act else pred)
-    return dl.show_results(b, to_cpu(dec), max_n=self.n_preds)
-
-@patch
-def _add_figure(self:TensorBoardCallback, tag, show):
-    "Log as `tag` the figure of the axes `show()` draws"
-    if not all(hasattr(dl, 'show_results') for dl in (self.dls.train, self.dls.valid)):
-        warnings.warn(f"TensorBoardCallback: log_preds needs loaders that can show their batches (from `Datasets` or a `DataBlock`); "
-                      f"these are {type(self.dls.train).__name__}s, so no figures are logged")
-        self.log_preds = False
-        return
-    axs = show()
-    fig = (axs[0] if isinstance(axs, (list, tuple)) else axs.flat[0]).figure
-    self.writer.add_figure(tag, fig, self.step, close=True)

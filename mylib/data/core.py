@@ -104,6 +104,11 @@ class TfmdLists:
     @property
     def n_subsets(self): return len(self.splits)
 
+    def dataloaders(self, bs=64, val_bs=None, shuffle=True, device=None, path='.', dl_type=None, **kwargs):
+        "DataLoaders over each split, the first shuffled: `after_item`, `before_batch`, `after_batch` and `DataLoader` options pass through."
+        return DataLoaders.from_dsets(*(self.subset(i) for i in range(self.n_subsets)), path=path, bs=bs, val_bs=val_bs,
+                                      shuffle=shuffle, device=device, dl_type=dl_type, **kwargs)
+
     def new_empty(self):
         "The same (set up) transforms over no items: what an exported model needs to process new data."
         return type(self)([], self.tfms, split_idx=self.split_idx, do_setup=False)
@@ -156,19 +161,17 @@ class Datasets:
         "The same (set up) pipelines over no items."
         return type(self)(tls=[tl.new_empty() for tl in self.tls], n_inp=self.n_inp)
 
-# %% ../../nbs/04_data.core.ipynb #4b5840ad
-Datasets.train = property(lambda self: self.subset(0))
-Datasets.valid = property(lambda self: self.subset(1))
+    train = property(lambda self: self.subset(0), doc="The training split")
+    valid = property(lambda self: self.subset(1), doc="The validation split")
+    dataloaders = TfmdLists.dataloaders # made as a `TfmdLists` makes them: one loader per split
 
-def _tfms_attr(self:Datasets, k):
-    "Attributes of the transforms (e.g. `vocab`), searched from the last pipeline (the targets) back."
-    if k.startswith('_') or k == 'tls': raise AttributeError(k)
-    for tl in reversed(self.tls):
-        try: return getattr(tl.tfms, k)
-        except AttributeError: pass
-    raise AttributeError(f"no transform of this Datasets has an attribute {k!r}")
-
-Datasets.__getattr__ = _tfms_attr
+    def __getattr__(self, k):
+        "Attributes of the transforms (e.g. `vocab`), searched from the last pipeline (the targets) back."
+        if k.startswith('_') or k == 'tls': raise AttributeError(k)
+        for tl in reversed(self.tls):
+            try: return getattr(tl.tfms, k)
+            except AttributeError: pass
+        raise AttributeError(f"no transform of this Datasets has an attribute {k!r}")
 
 # %% ../../nbs/04_data.core.ipynb #0d566829
 @register
@@ -212,7 +215,7 @@ class TfmdDL(DataLoader):
 
     def _split_xy(self, b):
         "Inputs and targets of batch `b`: single elements unwrapped."
-        xs,ys = b[:self.n_inp],b[self.n_inp:]
+        xs,ys = self.split_batch(b)
         return (xs[0] if len(xs) == 1 else xs), (ys[0] if len(ys) == 1 else ys or None)
 
     def show_batch(self,
@@ -235,8 +238,9 @@ class TfmdDL(DataLoader):
                      **kwargs):
         "Show at most `max_n` samples of batch `b` with the predictions `out`, laid out by the `show_results` for their types."
         x,y,samples = self.show_batch(b, max_n=max_n, show=False)
-        b_out = tuple(b[:self.n_inp]) + (tuple(out) if isinstance(out, (tuple, list)) else (out,))
-        outs = [s[self.n_inp:] for s in self.decode_batch(b_out, max_n=max_n, full=False)]
+        xs = self.split_batch(b)[0]
+        b_out = xs + (tuple(out) if isinstance(out, (tuple, list)) else (out,))
+        outs = [s[len(xs):] for s in self.decode_batch(b_out, max_n=max_n, full=False)]
         if not show: return x, y, samples, outs
         return show_results(x, y, samples, outs, ctxs=ctxs, max_n=max_n, **kwargs)
 
@@ -313,7 +317,12 @@ class DataLoaders(GetAttr):
     valid_ds = property(lambda self: self.valid.dataset)
 
     @property
-    def device(self): return self.loaders[0].device
+    def device(self):
+        "Where every loader delivers its batches (set it to move them all)"
+        return self.loaders[0].device
+
+    @device.setter
+    def device(self, d): self.to(d)
 
     def to(self, device):
         "Deliver every loader's batches to `device`."
@@ -356,17 +365,6 @@ class DataLoaders(GetAttr):
     def new_empty(self):
         "These loaders, with their set-up transforms and options, over no items."
         return type(self)(*(dl.new(dataset=_empty(dl.dataset)) for dl in self.loaders), path=self.path, device=self.device)
-
-# %% ../../nbs/04_data.core.ipynb #3def100d
-DataLoaders.device = DataLoaders.device.setter(lambda self, d: self.to(d))
-
-# %% ../../nbs/04_data.core.ipynb #9c5587ff
-def _dataloaders(self, bs=64, val_bs=None, shuffle=True, device=None, path='.', dl_type=None, **kwargs):
-    "DataLoaders over each split, the first shuffled: `after_item`, `before_batch`, `after_batch` and `DataLoader` options pass through."
-    return DataLoaders.from_dsets(*(self.subset(i) for i in range(self.n_subsets)), path=path, bs=bs, val_bs=val_bs,
-                                  shuffle=shuffle, device=device, dl_type=dl_type, **kwargs)
-
-TfmdLists.dataloaders = Datasets.dataloaders = _dataloaders
 
 # %% ../../nbs/04_data.core.ipynb #23425c48
 def test_set(dsets, # the `Datasets` (or `TfmdLists`) whose pipelines to use

@@ -474,6 +474,13 @@ class DataLoader:
             else: raise TypeError(f"{type(self).__name__}.new: unexpected argument {k!r}")
         return type(self)(*bound.args[1:], **bound.kwargs)
 
+    n_inp = None # how many elements of a batch are inputs; None: all but the last, at least one (`TfmdDL` reads it from its dataset)
+
+    def split_batch(self, b): # a batch: a tuple of elements
+        "Batch `b` as (inputs, targets): its first `n_inp` elements, and the rest. Every part of mylib splits batches here"
+        n = self.n_inp or max(1, len(b) - 1)
+        return tuple(b[:n]),tuple(b[n:])
+
     def _generators(self):
         "The torch generators of this loader that draw its order, by where they are"
         bs = self.batch_sampler

@@ -198,29 +198,31 @@ class AffineCoordTfm(RandTransform):
         if not self.tfms and type(self) is not AffineCoordTfm: return super()._repr_args()
         return f"([{', '.join(t.name + t._repr_args() for t in self.tfms)}], size={self.size}, mode={self.mode!r}, pad_mode={self.pad_mode!r})"
 
-# %% ../../nbs/09_vision.augment.ipynb #a672dd8d
-@patch
-def before_call(self:AffineCoordTfm, b, split_idx):
-    "Draw this batch's sampling matrices `M`; `do` is False when there is nothing to change"
-    bs, size, device = batch_geometry(b, self.name)
-    self.out_hw, self._grids, self._fwd, self.keep = self.out_size(size), {}, None, None
-    self.M = self.mat(bs, size, device, split_idx) if bs else None
-    self.do = bs > 0 and (self.M is not None or self.out_hw != size)
-    if self.do and self.M is None: self.M = torch.eye(3, device=device).repeat(bs, 1, 1)  # a plain resize
+    def before_call(self, b, split_idx):
+        "Draw this batch's sampling matrices `M`; `do` is False when there is nothing to change"
+        bs, size, device = batch_geometry(b, self.name)
+        self.out_hw, self._grids, self._fwd, self.keep = self.out_size(size), {}, None, None
+        self.M = self.mat(bs, size, device, split_idx) if bs else None
+        self.do = bs > 0 and (self.M is not None or self.out_hw != size)
+        if self.do and self.M is None: self.M = torch.eye(3, device=device).repeat(bs, 1, 1)  # a plain resize
 
-@patch
-def _grid(self:AffineCoordTfm, dtype):
-    "The sampling grid of this batch in `dtype`, made once per batch and shared by its images and masks"
-    if dtype not in self._grids:
-        g = self._grids.get(torch.float32)
-        self._grids[dtype] = (sample_grid(self.M, self.out_hw) if g is None else g).to(dtype)
-    return self._grids[dtype]
+    def _grid(self, dtype):
+        "The sampling grid of this batch in `dtype`, made once per batch and shared by its images and masks"
+        if dtype not in self._grids:
+            g = self._grids.get(torch.float32)
+            self._grids[dtype] = (sample_grid(self.M, self.out_hw) if g is None else g).to(dtype)
+        return self._grids[dtype]
 
-@patch
-def _forward(self:AffineCoordTfm):
-    "Where input points go: the inverse of the sampling matrices, computed once per batch"
-    if self._fwd is None: self._fwd = torch.linalg.inv(self.M)
-    return self._fwd
+    def _forward(self):
+        "Where input points go: the inverse of the sampling matrices, computed once per batch"
+        if self._fwd is None: self._fwd = torch.linalg.inv(self.M)
+        return self._fwd
+
+    def __call__(self, b, split_idx=None, **kwargs):
+        res = RandTransform.__call__(self, b, split_idx=split_idx, **kwargs)
+        self._grids = {}  # as big as the batch: not kept until the next one
+        if res is b or self.keep is None or not isinstance(res, tuple): return res
+        return _rebuild(res, [drop_labels(o, self.keep) for o in res])
 
 # %% ../../nbs/09_vision.augment.ipynb #8b6a2752
 @AffineCoordTfm
@@ -267,13 +269,6 @@ def drop_labels(o, # an element of a batch
     "`o` with the labels of dropped boxes set to 0, if it is the (bs, n) `TensorMultiCategory` of class indices aligned with the boxes"
     if not isinstance(o, TensorMultiCategory) or o.is_floating_point() or o.shape != keep.shape: return o
     return o.masked_fill(~keep, 0)
-
-@patch
-def __call__(self:AffineCoordTfm, b, split_idx=None, **kwargs):
-    res = RandTransform.__call__(self, b, split_idx=split_idx, **kwargs)
-    self._grids = {}  # as big as the batch: not kept until the next one
-    if res is b or self.keep is None or not isinstance(res, tuple): return res
-    return _rebuild(res, [drop_labels(o, self.keep) for o in res])
 
 # %% ../../nbs/09_vision.augment.ipynb #16f54bc8
 _but = ['tfms', 'size', 'p']

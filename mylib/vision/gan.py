@@ -236,94 +236,94 @@ class GANTrainer(Callback):
 
     def __repr__(self): return f"GANTrainer(switch_eval={self.switch_eval}, clip={self.clip}, gen_first={self.gen_first})"
 
+    def switch(self, gen_mode:bool=None): # the mode to set; None toggles
+        "Give the turn to the generator (`gen_mode=True`) or the critic, or to the other one."
+        self.model.switch(gen_mode)
+        if self.fitting and self.training: self._set_trainable()
+
+    def _set_trainable(self):
+        "Let the model whose turn it is learn, and freeze the other."
+        m = self.model
+        train,frozen = (m.generator, m.critic) if m.gen_mode else (m.critic, m.generator)
+        for p in train.parameters(): p.requires_grad_(self._trainable.get(p, True))
+        for p in frozen.parameters(): p.requires_grad_(False)
+        train.train()
+        frozen.train(not self.switch_eval)
+
+    def after_create(self): _check_gan(self.learn)
+
+    def before_fit(self):
+        _check_gan(self.learn)
+        self._trainable = {p: p.requires_grad for p in self.model.parameters()}
+        self.gen_losses,self.crit_losses = [],[]
+        self.smooth_gen_loss.reset(); self.smooth_crit_loss.reset()
+        self._epoch_sums = {True: [0., 0], False: [0., 0]}
+        self.fitting = True
+        self.model.switch(self.gen_first)
+        if self.clip is not None: self._clip()
+        if not any(isinstance(cb, GANSwitcher) for cb in self.learn.cbs):
+            warnings.warn(f"GANTrainer: no GANSwitcher among the learner's callbacks: only the {'generator' if self.gen_first else 'critic'} "
+                          "will train; add a `FixedGANSwitcher()` or an `AdaptiveGANSwitcher()`")
+        for m in self.learn.metrics:
+            if isinstance(m, GANLossMetric): m.trainer = self
+
+    def after_fit(self):
+        for p,rg in self._trainable.items(): p.requires_grad_(rg)
+        self.fitting = False
+
+    def before_train(self):
+        self._epoch_sums = {True: [0., 0], False: [0., 0]}
+        self._set_trainable()
+
+    def before_batch(self):
+        if self.training and not self.model.gen_mode: self.learn.xb,self.learn.yb = self.yb,self.xb # the critic scores the real samples
+
+    def after_loss(self):
+        if not self.training: return
+        g,v = self.model.gen_mode,float(self.loss)
+        (self.gen_losses if g else self.crit_losses).append(v)
+        (self.smooth_gen_loss if g else self.smooth_crit_loss).accumulate(self.learn)
+        s = self._epoch_sums[g]
+        s[0] += v; s[1] += 1
+
+    def after_step(self):
+        if self.clip is not None and not self.model.gen_mode: self._clip()
+
+    def _clip(self):
+        with torch.no_grad():
+            for p in self.model.critic.parameters(): p.clamp_(-self.clip, self.clip)
+
+    def before_validate(self):
+        self._mode = self.model.gen_mode
+        self.model.switch(True)
+
+    def after_batch(self):
+        if not self.training and self.iter == 0: self.last_gen = to_cpu(self.pred) # validation runs without gradients
+
+    def after_validate(self):
+        self.model.switch(self._mode)
+        if self.show_img and self.fitting and isinstance(self.last_gen, torch.Tensor) and self.last_gen.ndim == 4: self.show_generated()
+
+    def show_generated(self,
+                       max_n:int=16, # at most this many images
+                       **kwargs): # passed to `show_images`
+        "Show the images generated from the first batch of the last validation; return the axes."
+        from mylib.torch_core import show_images
+        if not isinstance(self.last_gen, torch.Tensor) or self.last_gen.ndim != 4:
+            raise ValueError("GANTrainer.show_generated: no generated images to show: the last validation generated "
+                             f"{f'a batch of shape {tuple(self.last_gen.shape)}' if isinstance(self.last_gen, torch.Tensor) else repr(self.last_gen)}, not (bs, c, h, w) images")
+        imgs = TensorImage(self.last_gen[:max_n])
+        dl = self.dls.valid
+        if hasattr(dl, 'decode'): imgs = to_cpu(dl.decode((imgs.to(dl.device or 'cpu'),))[0]) # e.g. back to bytes
+        if imgs.is_floating_point(): imgs = imgs.clamp(0, 1)
+        return show_images(list(imgs), **{'imsize': 1, 'ncols': min(len(imgs), 8), 'nrows': None, **kwargs})
+
 # %% ../../nbs/24_vision.gan.ipynb #656984bd
 def _check_gan(learn):
     if not isinstance(learn.model, GANModule):
         raise TypeError(f"GANTrainer: expected the learner's model to be a GANModule, found {type(learn.model).__name__}; use `GANLearner`")
     if not isinstance(learn.loss_func, GANLoss):
         raise TypeError(f"GANTrainer: expected the learner's loss function to be a GANLoss, found {learn.loss_func!r}; use `GANLearner`")
-
-@patch
-def switch(self:GANTrainer, gen_mode:bool=None): # the mode to set; None toggles
-    "Give the turn to the generator (`gen_mode=True`) or the critic, or to the other one."
-    self.model.switch(gen_mode)
-    if self.fitting and self.training: self._set_trainable()
-
-@patch
-def _set_trainable(self:GANTrainer):
-    "Let the model whose turn it is learn, and freeze the other."
-    m = self.model
-    train,frozen = (m.generator, m.critic) if m.gen_mode else (m.critic, m.generator)
-    for p in train.parameters(): p.requires_grad_(self._trainable.get(p, True))
-    for p in frozen.parameters(): p.requires_grad_(False)
-    train.train()
-    frozen.train(not self.switch_eval)
-
-# %% ../../nbs/24_vision.gan.ipynb #41af2803
-@patch
-def after_create(self:GANTrainer): _check_gan(self.learn)
-
-@patch
-def before_fit(self:GANTrainer):
-    _check_gan(self.learn)
-    self._trainable = {p: p.requires_grad for p in self.model.parameters()}
-    self.gen_losses,self.crit_losses = [],[]
-    self.smooth_gen_loss.reset(); self.smooth_crit_loss.reset()
-    self._epoch_sums = {True: [0., 0], False: [0., 0]}
-    self.fitting = True
-    self.model.switch(self.gen_first)
-    if self.clip is not None: self._clip()
-    if not any(isinstance(cb, GANSwitcher) for cb in self.learn.cbs):
-        warnings.warn(f"GANTrainer: no GANSwitcher among the learner's callbacks: only the {'generator' if self.gen_first else 'critic'} "
-                      "will train; add a `FixedGANSwitcher()` or an `AdaptiveGANSwitcher()`")
-    for m in self.learn.metrics:
-        if isinstance(m, GANLossMetric): m.trainer = self
-
-@patch
-def after_fit(self:GANTrainer):
-    for p,rg in self._trainable.items(): p.requires_grad_(rg)
-    self.fitting = False
-
-@patch
-def before_train(self:GANTrainer):
-    self._epoch_sums = {True: [0., 0], False: [0., 0]}
-    self._set_trainable()
-
-@patch
-def before_batch(self:GANTrainer):
-    if self.training and not self.model.gen_mode: self.learn.xb,self.learn.yb = self.yb,self.xb # the critic scores the real samples
-
-@patch
-def after_loss(self:GANTrainer):
-    if not self.training: return
-    g,v = self.model.gen_mode,float(self.loss)
-    (self.gen_losses if g else self.crit_losses).append(v)
-    (self.smooth_gen_loss if g else self.smooth_crit_loss).accumulate(self.learn)
-    s = self._epoch_sums[g]
-    s[0] += v; s[1] += 1
-
-@patch
-def after_step(self:GANTrainer):
-    if self.clip is not None and not self.model.gen_mode: self._clip()
-
-@patch
-def _clip(self:GANTrainer):
-    with torch.no_grad():
-        for p in self.model.critic.parameters(): p.clamp_(-self.clip, self.clip)
-
-@patch
-def before_validate(self:GANTrainer):
-    self._mode = self.model.gen_mode
-    self.model.switch(True)
-
-@patch
-def after_batch(self:GANTrainer):
-    if not self.training and self.iter == 0: self.last_gen = to_cpu(self.pred) # validation runs without gradients
-
-@patch
-def after_validate(self:GANTrainer):
-    self.model.switch(self._mode)
-    if self.show_img and self.fitting and isinstance(self.last_gen, torch.Tensor) and self.last_gen.ndim == 4: self.show_generated()
 
 # %% ../../nbs/24_vision.gan.ipynb #1c0451c2
 @register
@@ -340,22 +340,6 @@ class GANLossMetric(Metric):
     @property
     def name(self): return f'{self.which}_loss'
     def __repr__(self): return f"GANLossMetric({self.which!r})"
-
-# %% ../../nbs/24_vision.gan.ipynb #d434eb55
-@patch
-def show_generated(self:GANTrainer,
-                   max_n:int=16, # at most this many images
-                   **kwargs): # passed to `show_images`
-    "Show the images generated from the first batch of the last validation; return the axes."
-    from mylib.torch_core import show_images
-    if not isinstance(self.last_gen, torch.Tensor) or self.last_gen.ndim != 4:
-        raise ValueError("GANTrainer.show_generated: no generated images to show: the last validation generated "
-                         f"{f'a batch of shape {tuple(self.last_gen.shape)}' if isinstance(self.last_gen, torch.Tensor) else repr(self.last_gen)}, not (bs, c, h, w) images")
-    imgs = TensorImage(self.last_gen[:max_n])
-    dl = self.dls.valid
-    if hasattr(dl, 'decode'): imgs = to_cpu(dl.decode((imgs.to(dl.device or 'cpu'),))[0]) # e.g. back to bytes
-    if imgs.is_floating_point(): imgs = imgs.clamp(0, 1)
-    return show_images(list(imgs), **{'imsize': 1, 'ncols': min(len(imgs), 8), 'nrows': None, **kwargs})
 
 # %% ../../nbs/24_vision.gan.ipynb #547d597b
 class GANSwitcher(Callback):
@@ -438,30 +422,28 @@ class GANLearner(Learner):
                          moms=moms, cbs=[trainer, switcher] + list(L(cbs)),
                          metrics=list(L(metrics)) + [GANLossMetric('gen'), GANLossMetric('crit')], **kwargs)
 
-# %% ../../nbs/24_vision.gan.ipynb #839ab3b6
-@patch(cls_method=True)
-def wgan(cls:GANLearner,
-         dls, # batches of `(noise, real)`
-         generator:nn.Module, # noise -> samples
-         critic:nn.Module, # samples -> scores, with no final activation
-         switcher=None, # default `FixedGANSwitcher(n_crit=5, n_gen=1)`
-         clip:float=0.01, # the critic's weights are clipped to [-clip, clip]
-         lr:float=5e-5, # the paper's learning rate
-         opt_func=RMSProp, # without momentum, as in the paper
-         moms=(0., 0., 0.), # momentum through `fit_one_cycle`: none
-         **kwargs): # passed to `GANLearner`
-    "A Wasserstein GAN: WGAN losses, a weight-clipped critic trained five times per generator step, RMSProp."
-    if switcher is None: switcher = FixedGANSwitcher(n_crit=5, n_gen=1)
-    return cls(dls, generator, critic, wgan_gen_loss, wgan_crit_loss, switcher=switcher, clip=clip, lr=lr, opt_func=opt_func, moms=moms, **kwargs)
+    @classmethod
+    def wgan(cls,
+             dls, # batches of `(noise, real)`
+             generator:nn.Module, # noise -> samples
+             critic:nn.Module, # samples -> scores, with no final activation
+             switcher=None, # default `FixedGANSwitcher(n_crit=5, n_gen=1)`
+             clip:float=0.01, # the critic's weights are clipped to [-clip, clip]
+             lr:float=5e-5, # the paper's learning rate
+             opt_func=RMSProp, # without momentum, as in the paper
+             moms=(0., 0., 0.), # momentum through `fit_one_cycle`: none
+             **kwargs): # passed to `GANLearner`
+        "A Wasserstein GAN: WGAN losses, a weight-clipped critic trained five times per generator step, RMSProp."
+        if switcher is None: switcher = FixedGANSwitcher(n_crit=5, n_gen=1)
+        return cls(dls, generator, critic, wgan_gen_loss, wgan_crit_loss, switcher=switcher, clip=clip, lr=lr, opt_func=opt_func, moms=moms, **kwargs)
 
-# %% ../../nbs/24_vision.gan.ipynb #0c3760f3
-@patch(cls_method=True)
-def from_learners(cls:GANLearner,
-                  gen_learn:Learner, # trained the generator: its `dls` yield `(input, target)`, its loss is the content loss
-                  crit_learn:Learner, # trained the critic as a classifier of real (1) against generated (0), with a loss of logits
-                  switcher=None, # default `FixedGANSwitcher()`
-                  weights_gen=None, # `(content_weight, adv_weight)` of the generator's loss; None: (1, 1)
-                  **kwargs): # passed to `GANLearner`
-    "A `GANLearner` from a learner of the generator and a learner of the critic, their losses combined (see `gan_loss_from_func`)."
-    gen_loss,crit_loss = gan_loss_from_func(gen_learn.loss_func, crit_learn.loss_func, weights_gen)
-    return cls(gen_learn.dls, gen_learn.model, crit_learn.model, gen_loss, crit_loss, switcher=switcher, **kwargs)
+    @classmethod
+    def from_learners(cls,
+                      gen_learn:Learner, # trained the generator: its `dls` yield `(input, target)`, its loss is the content loss
+                      crit_learn:Learner, # trained the critic as a classifier of real (1) against generated (0), with a loss of logits
+                      switcher=None, # default `FixedGANSwitcher()`
+                      weights_gen=None, # `(content_weight, adv_weight)` of the generator's loss; None: (1, 1)
+                      **kwargs): # passed to `GANLearner`
+        "A `GANLearner` from a learner of the generator and a learner of the critic, their losses combined (see `gan_loss_from_func`)."
+        gen_loss,crit_loss = gan_loss_from_func(gen_learn.loss_func, crit_learn.loss_func, weights_gen)
+        return cls(gen_learn.dls, gen_learn.model, crit_learn.model, gen_loss, crit_loss, switcher=switcher, **kwargs)

@@ -367,8 +367,7 @@ def add_normalize(dls, # the `DataLoaders` to change in place
 def _peek(dls):
     "The inputs and the targets of a training batch"
     b = dls.train.one_batch()
-    n_inp = getattr(dls, 'n_inp', None) or max(1, len(b) - 1)
-    return b[:n_inp],b[n_inp:]
+    return dls.split_batch(b)
 
 def get_c(dls, # `DataLoaders`
           ys=None): # targets of a batch, if at hand
