@@ -19,6 +19,7 @@ from fastcore.nbio import read_nb, write_nb, mk_cell, does_cell_eval, fm_default
 from fastcore.docments import docments, docstring, MarkdownRenderer
 from nbdev.config import get_config as _get_config, nbpath2html
 from nbdev.doclinks import NbdevLookup, patch_name, nbglob
+from nbdev.showdoc import showdoc_nm
 from nbdev.frontmatter import FrontmatterProc
 from nbdev.process import NBProcessor, Processor
 from nbdev import processors as P
@@ -195,7 +196,7 @@ def documented(members:bool=True) -> frozenset:
         for c in nb.cells: c.directives_ = c.directives
         for c in nb.cells:
             if P._want_doc(c) and c.directives_.get('language', 'python') == 'python':
-                try: nms = P._def_names(c, set())
+                try: nms = doc_names(c)
                 except SyntaxError: continue
             elif c.cell_type == 'code' and 'show_doc' in c.source:
                 try: nms = [P._get_nm(t) for t in P._show_docs(L(c.parsed_()))]
@@ -306,6 +307,34 @@ class TitleFrontmatter(FrontmatterProc):
         self.fm['title'] = m.group(1)
         if m.group(2): self.fm['description'] = m.group(2)
         cell.source = rest
+
+_re_handler = re.compile(r'(?:before|after)_\w+|__\w+__')
+
+def _wants_entry(t) -> bool:
+    "Whether definition `t` (an AST node) gets an entry: not an event handler (`before_fit`, `after_batch`...) or dunder without a docstring of its own"
+    return not (_re_handler.fullmatch(t.name) and not ast.get_docstring(t))
+
+def doc_names(cell, shown=()) -> list[str]:
+    "The names an exported `cell` defines that get an entry, in source order (`Learner.fit` for a `@patch`), except those in `shown`"
+    res = []
+    for t in cell.parsed_() or []:
+        if not isinstance(t, P._def_types) or t.name in shown or (t.name[0] == '_' and t.name[:2] != '__'): continue
+        if _wants_entry(t): res += [n for n in L(showdoc_nm(t)) if n not in shown]  # nbdev only compared `t.name`
+    return res
+
+class add_show_docs(Processor):
+    "nbdev's `add_show_docs` (a `show_doc` cell after each exported definition not documented already), in source order"
+    def begin(self):
+        nb = self.nb
+        exports = L(c for c in nb.cells if P._want_doc(c))
+        shown = {P._get_nm(t) for t in P._show_docs(L(nb.cells).map(lambda c: c.parsed_()).concat())}
+        for cell in reversed(exports):  # from the end, so the indices of the cells above stay valid
+            if P.cell_lang(cell) != 'python': raise ValueError(f"{cell.metadata.language} can't export:\n{cell.source}")
+            for i,nm in enumerate(doc_names(cell, shown)):  # nbdev inserts each at `idx+1`, so a cell's entries came out reversed
+                new = mk_cell(f'show_doc({nm})')
+                new.has_sd = True
+                nb.cells.insert(cell.idx_+1+i, new)
+        nb.has_docs_ = shown or exports
 
 def _flags(): return set(str(get_config().get('tst_flags', '')).split())
 
@@ -486,7 +515,7 @@ class rel_links(Processor):
 def doc_procs(exec_mode='all', timeout=None):
     "The processors, in order: nbdev's, with our execution and MyST steps where Quarto's would be"
     ex = type('exec_nb', (exec_nb,), dict(mode=exec_mode, timeout=timeout))
-    procs = [TitleFrontmatter, P.populate_language, P.add_show_docs, P.hide_line, P.filter_stream_, P.rm_header_dash]
+    procs = [TitleFrontmatter, P.populate_language, add_show_docs, P.hide_line, P.filter_stream_, P.rm_header_dash]
     return procs + [ex, P.strip_ansi, P.rm_export, P.ai_magics, P.clean_magics, P.hide_, P.mv_exports, to_myst,
                     add_links, rel_links, P.strip_hidden_metadata]
 

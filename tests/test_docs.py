@@ -70,6 +70,44 @@ def test_title_cell_gives_title_and_summary_and_keeps_the_rest():
     fm,md = run('# Learner\n> One loop')
     assert (fm['title'], fm['description'], md) == ('Learner', 'One loop', [])
 
+def _entries(src_cells):
+    "The cells of a notebook of `src_cells` (code if they start with `#|`, else markdown) after our `add_show_docs`"
+    from fastcore.basics import AttrDict
+    from fastcore.nbio import mk_cell
+    cells = [mk_cell(s, 'code' if s.startswith('#|') else 'markdown') for s in src_cells]
+    for i,c in enumerate(cells): c.idx_ = i  # as `read_nb` numbers them
+    nb = AttrDict(cells=cells, metadata={}, path_='nbs/00_x.ipynb')
+    nbdocs.NBProcessor(nb=nb, procs=[nbdocs.add_show_docs]).process()
+    return [c.source for c in nb.cells]
+
+def test_a_cells_entries_come_in_source_order_without_empty_handlers():
+    defs = '\n'.join(['#| export', 'def b(): "B"', 'def a(): "A"',
+                      '@patch', 'def before_fit(self:Foo): pass',                 # an event handler, undocumented: no entry
+                      '@patch', 'def after_batch(self:Foo): "Log the loss"',     # documented: an entry
+                      '@patch', "def __repr__(self:Foo): return 'Foo'",          # a dunder, undocumented: no entry
+                      '@patch', 'def __len__(self:Foo): "Number of items"',
+                      'class C: pass', 'def _private(): pass'])
+    assert _entries(['# T', defs, 'Why `a`...', '#| export\ndef z(): pass\ndef y(): pass']) == [
+        '# T', defs.partition('\n')[2], 'show_doc(b)', 'show_doc(a)', 'show_doc(Foo.after_batch)', 'show_doc(Foo.__len__)',
+        'show_doc(C)', 'Why `a`...', 'def z(): pass\ndef y(): pass', 'show_doc(z)', 'show_doc(y)']
+
+def _headings(nb) -> list[str]:
+    "The entries' names on a processed page, in order"
+    return [m.replace('\\', '') for c in nb.cells if c.cell_type == 'markdown' for m in re.findall(r'^### (.+)$', c.source, re.M)]
+
+def test_entries_on_a_page_follow_the_notebook():
+    hs = _headings(nbdocs.process_nb('13b_metrics.ipynb', exec_mode='docs'))  # about 5 s: only what `show_doc` needs runs
+    for one_cell in (['accuracy', 'error_rate', 'top_k_accuracy', 'accuracy_multi'], ['mse', 'mae', 'msle'],
+                     ['Precision', 'Recall', 'FBeta', 'F1Score']):
+        i = hs.index(one_cell[0])
+        assert hs[i:i+len(one_cell)] == one_cell, hs
+    assert hs.index('AccumMetric') < hs.index('AccumMetric.prep') < hs.index('AccumMetric.value')
+
+def test_undocumented_event_handlers_link_to_their_class():
+    assert 'callback.checkpoint.html#checkpoint' in nbdocs.documented(members=False)
+    assert 'callback.checkpoint.html#checkpoint.before_fit' not in nbdocs.documented(members=False)  # no entry of its own
+    assert 'callback.checkpoint.html#checkpoint.before_fit' in nbdocs.documented()  # Checkpoint's entry carries its anchor
+
 def test_source_links_point_at_the_exact_lines():
     url = nbdocs.source_url('Learner.fit')
     m = re.fullmatch(r'https://github.com/mylib-dev/mylib/blob/main/mylib/learner.py#L(\d+)-L(\d+)', url)
