@@ -40,6 +40,8 @@ def _build(out, only, exec_mode, jobs, export, check, keep_going, log):
         subprocess.run(['nbdev-export'], cwd=cfg.config_path, check=True)
         if nbdocs.write_readme(): log('README.md regenerated from nbs/index.ipynb')
     rels = nbdocs.find_notebooks(cfg.nbs_path, only)
+    for w in nbdocs.layer_table_problems(nbdocs.find_notebooks(cfg.nbs_path)):
+        log(f"WARNING: {w} (the sidebar's groups are the rows of the README's layer table)")
     src = out.parent/f'.{out.name}-work'/'src'  # the processed notebooks, kept for a look
     shutil.rmtree(src, ignore_errors=True); src.mkdir(parents=True)
     log(f'processing {len(rels)} notebooks ({exec_mode} cells executed, {jobs} workers)')

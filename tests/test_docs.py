@@ -21,23 +21,57 @@ PAGES = ['02_transform', '06_data.block', '13a_learner']
 # Without a browser: the pieces the site is made of
 # ---------------------------------------------------------------------------------------------------
 
-def test_groups_follow_the_layers():
-    g = nbdocs.group_of
-    assert g('index.ipynb') is None
-    assert [g(n) for n in ('00_torch_core.ipynb', '02_transform.ipynb', '10_layers.ipynb')] == ['Foundation'] * 3
-    assert g('06_data.block.ipynb') == 'Data' and g('09_vision.augment.ipynb') == 'Vision'
-    assert g('11_vision.models.xresnet.ipynb') == 'Vision' and g('12_optimizer.ipynb') == 'Optimizer'
-    assert [g(n) for n in ('13a_learner.ipynb', '14_callback.schedule.ipynb', '13b_metrics.ipynb')] == ['Learner and callbacks'] * 3
-    assert g('40_tabular.core.ipynb') == 'Applications' and g('tutorials/quickstart.ipynb') == 'Tutorials'
-    toc = nbdocs.site_toc([Path(p) for p in ('index.ipynb', '00_torch_core.ipynb', '13a_learner.ipynb', 'tutorials/a.ipynb')])
-    assert toc == {'Tutorials': ['tutorials/a'], 'Foundation': ['torch_core'], 'Learner and callbacks': ['learner']}
+_TABLE = nbdocs.parse_layer_table("""
+Some prose, then the table:
+
+| layer | what it gives you | notebooks |
+|---|---|---|
+| foundation | tensors | `00_torch_core`, `02_transform` |
+| mid level | the loop | `10_layers`, `13a_learner`, `14`-`19a_callback.*`, `20_interpret` |
+| applications | models | `21_vision.learner`, `tutorials/` |
+
+| another | table |
+|---|---|
+""")
+
+def test_layer_table_is_parsed():
+    assert _TABLE == [('foundation', [('00_torch_core', ''), ('02_transform', '')]),
+                      ('mid level', [('10_layers', ''), ('13a_learner', ''), ('14', '19a_callback.*'), ('20_interpret', '')]),
+                      ('applications', [('21_vision.learner', ''), ('tutorials/', '')])]
+
+def test_groups_are_the_rows_of_the_layer_table():
+    g = lambda n: nbdocs.group_of(n, _TABLE)
+    assert g('index.ipynb') is None and g('tutorials/quickstart.ipynb') == 'Tutorials'
+    assert [g(n) for n in ('00_torch_core.ipynb', '02_transform.ipynb')] == ['Foundation'] * 2
+    assert [g(n) for n in ('10_layers.ipynb', '14_callback.schedule.ipynb', '18c_distributed.ipynb', '19a_callback.tensorboard.ipynb',
+                           '20_interpret.ipynb')] == ['Mid level'] * 5
+    assert g('21_vision.learner.ipynb') == 'Applications'
+    assert g('13b_metrics.ipynb') == 'Mid level' and g('01_dispatch.ipynb') == 'Foundation'  # not listed: the row of the one before
+    assert g('40_tabular.core.ipynb') == 'Applications'
+    toc = nbdocs.site_toc([Path(p) for p in ('index.ipynb', 'tutorials/b.ipynb', 'tutorials/a.ipynb', '00_torch_core.ipynb', '13a_learner.ipynb')],
+                          _TABLE, tutorials=('tutorials/b',))
+    assert toc == {'Tutorials': ['tutorials/b', 'tutorials/a'], 'Foundation': ['torch_core'], 'Mid level': ['learner']}
+
+def test_a_layer_table_that_disagrees_with_the_notebooks_is_reported():
+    rels = [Path(p) for p in ('index.ipynb', '00_torch_core.ipynb', '01_dispatch.ipynb', '13a_learner.ipynb', '14_callback.schedule.ipynb', '19b_callback.foo.ipynb',
+                              '21_vision.learner.ipynb', 'tutorials/a.ipynb')]
+    assert nbdocs.layer_table_problems(rels, _TABLE, tutorials=('tutorials/a', 'tutorials/gone')) == [
+        '01_dispatch: in no row of the layer table in nbs/index.ipynb',
+        '19b_callback.foo: in no row of the layer table in nbs/index.ipynb',  # `19a_callback.*` ends the range
+        '`02_transform` (layer table, foundation): no such notebook', '`10_layers` (layer table, mid level): no such notebook',
+        '`20_interpret` (layer table, mid level): no such notebook', 'tutorials/gone: linked in the Tutorials list, no such notebook']
+
+def test_readme_layer_table_lists_every_notebook_once():
+    "The README's table (nbs/index.ipynb) is the sidebar's source: a notebook it does not list, or lists twice, fails here"
+    assert nbdocs.layer_table_problems(nbdocs.find_notebooks()) == []
 
 def test_every_notebook_is_a_page_in_order():
     rels = nbdocs.find_notebooks()
     assert rels[0].name.startswith('00_') and Path('index.ipynb') in rels
     toc = nbdocs.site_toc(rels)
     assert list(toc)[0] in ('Tutorials', 'Foundation') and sum(map(len, toc.values())) == len(rels) - 1
-    assert toc['Foundation'][0] == 'torch_core' and toc['Learner and callbacks'].index('learner') > 0
+    assert toc['Foundation'][:2] == ['torch_core', 'serialize'] and toc['Mid level'].index('learner') > 0
+    assert list(toc)[1:] == [nm[0].upper() + nm[1:] for nm,_ in nbdocs.layer_table()]  # the README's rows, in order
 
 def _f(n_epoch:int, # number of epochs
        lr=None, # learning rate
