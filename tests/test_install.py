@@ -38,3 +38,11 @@ def test_readme_is_the_index_notebook(root):
     cells = json.loads((root/'nbs'/'index.ipynb').read_text())['cells']
     md = '\n\n'.join(''.join(c['source']).strip() for c in cells if c['cell_type'] == 'markdown')  # as tools/readme.py joins them
     assert md.strip() == (root/'README.md').read_text().strip()
+
+def test_ci_workflow_runs_the_ci_script(root):
+    "GitHub's workflow runs the steps `.ci/run` runs, browser included, by running it: its only command is `bash .ci/run`."
+    wf = (root/'.github'/'workflows'/'test.yaml').read_text()
+    runs = [l.split('run:', 1)[1].strip() for l in wf.splitlines() if l.strip().startswith(('run:', '- run:'))]
+    assert runs == ['bash .ci/run'], runs
+    ci = (root/'.ci'/'run').read_text()
+    assert 'MYLIB_REQUIRE_BROWSER=1' in ci and 'pip install -e ".[dev]"' in ci and 'bash tools/test.sh' in ci
