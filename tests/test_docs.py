@@ -169,6 +169,20 @@ def test_link_checker_finds_broken_links(tmp_path):
         ('b.html', 'c.html', 'no such file')]
     assert len(nbdocs.check_links(tmp_path, base='https://x.invalid/', partial=True)) == 2
 
+def _bare_env():
+    "No virtual environment activated: PATH without this interpreter's folder, only PYTHONPATH for this tree"
+    return {'PATH': '/usr/bin:/bin', 'HOME': os.environ.get('HOME', '/tmp'), 'PYTHONPATH': str(ROOT), 'OMP_NUM_THREADS': '1'}
+
+def test_tools_run_without_an_activated_environment(tmp_path):
+    import subprocess
+    r = subprocess.run(docs_build.console_script('nbdev-export') + ['--help'], env=_bare_env(), capture_output=True, text=True)
+    assert r.returncode == 0 and 'usage: nbdev-export' in r.stdout, r.stderr
+    out = tmp_path/'html'  # the export is left out here: it would write into the tree
+    r = subprocess.run([sys.executable, str(ROOT/'docs'/'build.py'), '--only', '10_layers', '--exec', 'docs', '--no-export', '--jobs', '1',
+                        '--out', str(out)], env=_bare_env(), cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert 'id="sigmoidrange"' in (out/'layers.html').read_text()
+
 # ---------------------------------------------------------------------------------------------------
 # In a browser
 # ---------------------------------------------------------------------------------------------------
