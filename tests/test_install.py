@@ -1,6 +1,5 @@
 "Packaging checks: the package builds, installs its modules, and imports lean."
 import subprocess, sys, zipfile, importlib
-from pathlib import Path
 import mylib
 
 def modules(root):
