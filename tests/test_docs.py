@@ -306,6 +306,12 @@ def test_no_internal_link_is_broken(site):
     html = (site/'learner.html').read_text()
     assert 'href="transform.html#transform"' in html or 'href="data.core.html#dataloaders"' in html
 
+def test_rendered_entries_follow_the_notebook(site):
+    "One cell of 13a_learner defines these, in this order; so their entries come on the page"
+    hs = re.findall(r'<h3>([^<]+)', (site/'learner.html').read_text())
+    i = hs.index('Metric')
+    assert hs[i:i+5] == ['Metric', 'AvgMetric', 'AvgLoss', 'AvgSmoothLoss', 'Learner.metrics'], hs
+
 @pytest.mark.slow
 def test_full_site_builds_with_every_link_resolving(tmp_path):
     res = docs_build.build(tmp_path/'html', export=False, log=print)
