@@ -1,7 +1,6 @@
-"""The mid level without an application, for `from mylib.basics import *`, as fastai's `fastai.basics`: tensors, dispatch,
-transforms, data, losses, layers, optimizers, the `Learner` and its callbacks, metrics and interpretation, plus `Path`,
-`torch`, `nn`, `F` and `np` (written by hand, not generated: it only gathers the layers' exports). An application's
-`mylib.<application>.all` starts from it. Test fixtures (`synth_dls`, `RegModel`) are left out."""
+"""The mid level without an application, for `from mylib.basics import *`, as fastai's `fastai.basics`, with `Path`, `torch`,
+`nn`, `F`, `np`; test fixtures left out (written by hand, not generated: it only gathers the layers' exports)"""
+# At most 3 lines of docstring: a longer one makes `nbdev-export` write a package docstring and `nbs/llms.txt`.
 from pathlib import Path
 import numpy as np
 import torch
