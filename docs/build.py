@@ -3,14 +3,25 @@
 Exports the package and README, executes and processes every notebook (in parallel), renders the site
 with Sphinx + myst-nb, and checks its links. Open `<out>/index.html` in a browser, or serve it:
 `python -m http.server -d docs/_build/html`.
+
+Every tool runs on the interpreter running this script (in this process, in its workers, or as
+`sys.executable <script installed beside it>`), never on whatever PATH finds: `.venv/bin/python docs/build.py`
+needs no activated environment.
 """
 from __future__ import annotations
-import argparse, os, shutil, subprocess, sys, time
+import argparse, os, shutil, subprocess, sys, sysconfig, time
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS))
 import nbdocs
+
+def console_script(name:str) -> list[str]:
+    "The command that runs the console script `name` (`nbdev-export`) installed for this interpreter, whatever PATH holds"
+    dirs = list(dict.fromkeys([Path(sysconfig.get_path('scripts')), Path(sys.executable).parent]))
+    for d in dirs:
+        if (d/name).is_file(): return [sys.executable, str(d/name)]  # run as a script: its shebang and PATH play no part
+    raise FileNotFoundError(f'{name} is not installed for {sys.executable} (not in {", ".join(map(str, dirs))}): pip install -e ".[dev]"')
 
 def sphinx(src:Path, out:Path, jobs:int=2, quiet:bool=True) -> list[str]:
     "Render the page notebooks in `src` into `out` with Sphinx; the warnings it printed"
@@ -37,9 +48,11 @@ def _build(out, only, exec_mode, jobs, export, check, keep_going, log):
     jobs = jobs or min(os.cpu_count() or 1, 4)
     t0 = time.time()
     if export:
-        subprocess.run(['nbdev-export'], cwd=cfg.config_path, check=True)
+        subprocess.run(console_script('nbdev-export'), cwd=cfg.config_path, check=True)  # not PATH's: no virtualenv need be active
         if nbdocs.write_readme(): log('README.md regenerated from nbs/index.ipynb')
     rels = nbdocs.find_notebooks(cfg.nbs_path, only)
+    for w in nbdocs.layer_table_problems(nbdocs.find_notebooks(cfg.nbs_path)):
+        log(f"WARNING: {w} (the sidebar's groups are the rows of the README's layer table)")
     src = out.parent/f'.{out.name}-work'/'src'  # the processed notebooks, kept for a look
     shutil.rmtree(src, ignore_errors=True); src.mkdir(parents=True)
     log(f'processing {len(rels)} notebooks ({exec_mode} cells executed, {jobs} workers)')

@@ -1,15 +1,15 @@
 """Notebooks -> documentation pages, with nbdev's processors and no Quarto.
 
 Each notebook is executed once in a `CaptureShell` (as `nbdev-test` does), with a `show_doc` cell after
-every exported definition (nbdev's `add_show_docs`), then passed through nbdev's processors (`hide_`,
+every exported definition (nbdev's `add_show_docs`, ours keeping a cell's definitions in order), then passed through nbdev's processors (`hide_`,
 `rm_export`, `add_links`, ...) and a few of ours that turn what Quarto would have interpreted into plain
 MyST: the frontmatter title and summary, `show_doc` output as page content with stable anchors, cell
 options as myst-nb tags, links to the doc host as relative links. Sphinx with myst-nb renders the result
 (`docs/conf.py`); `check_links` checks the built site. `write_readme` writes README.md from
-`nbs/index.ipynb` with the same processors.
+`nbs/index.ipynb` with the same processors; the sidebar's groups are the rows of that page's layer table.
 """
 from __future__ import annotations
-import ast, contextlib, functools, html.parser, importlib, inspect, json, os, re, time, traceback
+import ast, contextlib, fnmatch, functools, html.parser, importlib, inspect, json, os, re, time, traceback
 from pathlib import Path
 from urllib.parse import urlsplit, unquote
 
@@ -19,6 +19,7 @@ from fastcore.nbio import read_nb, write_nb, mk_cell, does_cell_eval, fm_default
 from fastcore.docments import docments, docstring, MarkdownRenderer
 from nbdev.config import get_config as _get_config, nbpath2html
 from nbdev.doclinks import NbdevLookup, patch_name, nbglob
+from nbdev.showdoc import showdoc_nm
 from nbdev.frontmatter import FrontmatterProc
 from nbdev.process import NBProcessor, Processor
 from nbdev import processors as P
@@ -32,32 +33,94 @@ def get_config():
 # Site layout
 # ----------------------------------------------------------------------------------------------------
 
-GROUPS = ('Tutorials', 'Foundation', 'Data', 'Vision', 'Learner and callbacks', 'Optimizer', 'Applications')
-_APPS = ('text.', 'tabular.', 'collab', 'medical.', 'audio.')
-_LEARNER = ('learner', 'metrics', 'interpret', 'distributed')
+# The sidebar's groups are the rows of the layer table in `nbs/index.ipynb` (the README's), in its order, after a group
+# of the tutorials in the order of the index's "Tutorials" list: one source, so the README and the site agree.
 
 def nb_key(rel:str|Path) -> str:
     "The module-like name of a notebook: `13a_learner.ipynb` -> `learner`, `tutorials/x.ipynb` -> `tutorials/x`"
     return nbpath2html(Path(rel)).with_suffix('').as_posix()
 
-def nb_number(rel:str|Path) -> int|None:
-    "The leading number of a notebook's name (`13a_learner` -> 13), None without one"
-    m = re.match(r'(\d+)', Path(rel).name)
-    return int(m.group(1)) if m else None
+def nb_number(name:str|Path) -> tuple|None:
+    "The sort key of a notebook's leading number: `13a_learner` -> (13, 'a'), `14` -> (14, ''); None without one"
+    m = re.match(r'(\d+)([a-z]?)(?:_|$)', Path(name).name)
+    return (int(m.group(1)), m.group(2)) if m else None
 
-def group_of(rel:str|Path) -> str|None:
-    "The sidebar group of notebook `rel` (a path relative to `nbs/`); None for the home page"
-    rel = Path(rel)
+_re_cell = re.compile(r'\s*\|\s*')
+_re_nbs = re.compile(r'`([^`]+)`(?:\s*-\s*`([^`]+)`)?')  # `02_transform`, or a range `14`-`19a_callback.*`
+
+def parse_layer_table(md:str) -> list[tuple]:
+    "The rows of the markdown table in `md` whose header starts with `layer` and ends with `notebooks`: [(layer, [(first, last|'')])]"
+    res = None
+    for l in map(str.strip, md.splitlines()):
+        if not l.startswith('|'):
+            if res: break  # the end of the table
+            continue
+        cells = _re_cell.split(l.strip('|').strip())
+        if res is None:
+            if cells[0].lower() == 'layer' and cells[-1].lower() == 'notebooks': res = []
+        elif not set(''.join(cells)) <= set('-: '): res.append((cells[0], _re_nbs.findall(cells[-1])))  # not the underline
+    return res or []
+
+def _nbs_md(rel:str='index.ipynb') -> str:
+    return '\n\n'.join(c.source for c in read_nb(get_config().nbs_path/rel).cells if c.cell_type == 'markdown')
+
+@functools.lru_cache(None)
+def layer_table() -> tuple:
+    "The README's layer table, read from `nbs/index.ipynb`: ((layer, ((first, last|None), ...)), ...)"
+    res = parse_layer_table(_nbs_md())
+    if not res: raise ValueError('nbs/index.ipynb: no table with a header `| layer | ... | notebooks |` (the docs sidebar groups are its rows)')
+    return tuple((nm, tuple(ts)) for nm,ts in res)
+
+@functools.lru_cache(None)
+def tutorial_order() -> tuple:
+    "The tutorials' pages in the order the index's (README's) list links them: ('tutorials/x', ...)"
+    return tuple(dict.fromkeys(m for m in re.findall(r'\((?:[^)\s]*/)?(tutorials/[\w.-]+?)\.(?:html|ipynb)\)', _nbs_md())))
+
+def _match(tok:str, rel:Path) -> bool:
+    "Whether notebook `rel` is named by the table's `tok`: a stem (`13a_learner`, `19a_callback.*`), a number (`14`) or a folder (`tutorials/`)"
+    if tok.endswith('/'): return rel.parts[0] == tok.rstrip('/')
+    if len(rel.parts) > 1: return False
+    if re.fullmatch(r'\d+[a-z]?', tok): return nb_number(tok) == nb_number(rel)
+    return fnmatch.fnmatchcase(rel.stem, tok)
+
+def _listed(rng, rel:Path) -> bool:
+    "Whether notebook `rel` is listed by `rng`, a pair from the table: (token, '') or a range (first, last) of numbered notebooks"
+    a,b = rng
+    if not b: return _match(a, rel)
+    lo,hi,k = nb_number(a),nb_number(b),nb_number(rel)
+    if None in (lo, hi, k) or len(rel.parts) > 1: return False
+    return lo < k < hi or (k == lo and _match(a, rel)) or (k == hi and _match(b, rel))
+
+def _layer_name(nm:str) -> str: return nm[:1].upper() + nm[1:]
+
+def group_of(rel:str|Path, table=None) -> str|None:
+    "The sidebar group of notebook `rel` (relative to `nbs/`): its row of the layer `table` (default the index's); None for the home page"
+    rel,table = Path(rel),table or layer_table()
     if rel.as_posix() == 'index.ipynb': return None
     if rel.parts[0] == 'tutorials': return 'Tutorials'
-    name,num = nb_key(rel.name),nb_number(rel)
-    if name.startswith('vision.'): return 'Vision'
-    if name.startswith('data.'): return 'Data'
-    if name.startswith('optimizer'): return 'Optimizer'
-    if name.startswith(_APPS) or (num is not None and num >= 30): return 'Applications'
-    if name.startswith('callback.') or name.startswith(_LEARNER): return 'Learner and callbacks'
-    if num is not None and 10 < num < 30: return 'Learner and callbacks'
-    return 'Foundation'
+    for nm,rngs in table:
+        if any(_listed(r, rel) for r in rngs): return _layer_name(nm)
+    k = nb_number(rel)  # not listed (`layer_table_problems` says so): the row of the nearest listed notebook before it
+    listed = sorted((nb_number(t), i) for i,(_,rngs) in enumerate(table) for r in rngs for t in r if t and nb_number(t))
+    before = [i for n,i in listed if k is not None and n <= k]
+    return _layer_name(table[before[-1] if before else -1][0])
+
+def layer_table_problems(rels, table=None, tutorials=None) -> list[str]:
+    "How the index's layer table and tutorials list disagree with the notebooks `rels`: what is not listed, listed twice, or listed but missing"
+    table,tutorials = table or layer_table(),ifnone(tutorials, tutorial_order())
+    rels,res = [Path(r) for r in rels if Path(r).as_posix() != 'index.ipynb'],[]
+    for r in rels:
+        rows = [nm for nm,rngs in table if any(_listed(x, r) for x in rngs)]
+        if r.parts[0] == 'tutorials':
+            if nb_key(r) not in tutorials: res.append(f'{r.as_posix()}: not linked in the index\'s Tutorials list')
+        elif not rows: res.append(f'{r.stem}: in no row of the layer table in nbs/index.ipynb')
+        elif len(rows) > 1: res.append(f'{r.stem}: in several rows of the layer table ({", ".join(rows)})')
+    for nm,rngs in table:
+        for x in rngs:
+            if not any(_listed(x, r) for r in rels): res.append(f'`{"`-`".join(t for t in x if t)}` (layer table, {nm}): no such notebook')
+    keys = {nb_key(r) for r in rels}
+    res += [f'{t}: linked in the Tutorials list, no such notebook' for t in tutorials if t not in keys]
+    return res
 
 def find_notebooks(nbs:Path|None=None, only=None) -> list[Path]:
     "The notebooks of the site, relative to `nbs`, in notebook order; `only` keeps those whose stem or key is listed"
@@ -68,11 +131,14 @@ def find_notebooks(nbs:Path|None=None, only=None) -> list[Path]:
         res = [p for p in res if {p.with_suffix('').as_posix(), p.stem, nb_key(p)} & want]
     return res
 
-def site_toc(rels) -> dict:
-    "Pages per sidebar group, in notebook order: {group: [page key]}"
-    toc = {g: [] for g in GROUPS}
+def site_toc(rels, table=None, tutorials=None) -> dict:
+    "Pages per sidebar group: the tutorials in the index's order, then the layer table's rows, each in notebook order: {group: [page key]}"
+    table,tutorials = table or layer_table(),ifnone(tutorials, tutorial_order())
+    toc = {g: [] for g in ['Tutorials'] + [_layer_name(nm) for nm,_ in table]}
     for r in rels:
-        if (g := group_of(r)): toc[g].append(nb_key(r))
+        if (g := group_of(r, table)): toc[g].append(nb_key(r))
+    pos = {t: i for i,t in enumerate(tutorials)}
+    toc['Tutorials'].sort(key=lambda k: pos.get(k, len(pos)))  # stable: those not listed last, in notebook order
     return {g: ps for g,ps in toc.items() if ps}
 
 # ----------------------------------------------------------------------------------------------------
@@ -195,7 +261,7 @@ def documented(members:bool=True) -> frozenset:
         for c in nb.cells: c.directives_ = c.directives
         for c in nb.cells:
             if P._want_doc(c) and c.directives_.get('language', 'python') == 'python':
-                try: nms = P._def_names(c, set())
+                try: nms = doc_names(c)
                 except SyntaxError: continue
             elif c.cell_type == 'code' and 'show_doc' in c.source:
                 try: nms = [P._get_nm(t) for t in P._show_docs(L(c.parsed_()))]
@@ -306,6 +372,34 @@ class TitleFrontmatter(FrontmatterProc):
         self.fm['title'] = m.group(1)
         if m.group(2): self.fm['description'] = m.group(2)
         cell.source = rest
+
+_re_handler = re.compile(r'(?:before|after)_\w+|__\w+__')
+
+def _wants_entry(t) -> bool:
+    "Whether definition `t` (an AST node) gets an entry: not an event handler (`before_fit`, `after_batch`...) or dunder without a docstring of its own"
+    return not (_re_handler.fullmatch(t.name) and not ast.get_docstring(t))
+
+def doc_names(cell, shown=()) -> list[str]:
+    "The names an exported `cell` defines that get an entry, in source order (`Learner.fit` for a `@patch`), except those in `shown`"
+    res = []
+    for t in cell.parsed_() or []:
+        if not isinstance(t, P._def_types) or t.name in shown or (t.name[0] == '_' and t.name[:2] != '__'): continue
+        if _wants_entry(t): res += [n for n in L(showdoc_nm(t)) if n not in shown]  # nbdev only compared `t.name`
+    return res
+
+class add_show_docs(Processor):
+    "nbdev's `add_show_docs` (a `show_doc` cell after each exported definition not documented already), in source order"
+    def begin(self):
+        nb = self.nb
+        exports = L(c for c in nb.cells if P._want_doc(c))
+        shown = {P._get_nm(t) for t in P._show_docs(L(nb.cells).map(lambda c: c.parsed_()).concat())}
+        for cell in reversed(exports):  # from the end, so the indices of the cells above stay valid
+            if P.cell_lang(cell) != 'python': raise ValueError(f"{cell.metadata.language} can't export:\n{cell.source}")
+            for i,nm in enumerate(doc_names(cell, shown)):  # nbdev inserts each at `idx+1`, so a cell's entries came out reversed
+                new = mk_cell(f'show_doc({nm})')
+                new.has_sd = True
+                nb.cells.insert(cell.idx_+1+i, new)
+        nb.has_docs_ = shown or exports
 
 def _flags(): return set(str(get_config().get('tst_flags', '')).split())
 
@@ -486,7 +580,7 @@ class rel_links(Processor):
 def doc_procs(exec_mode='all', timeout=None):
     "The processors, in order: nbdev's, with our execution and MyST steps where Quarto's would be"
     ex = type('exec_nb', (exec_nb,), dict(mode=exec_mode, timeout=timeout))
-    procs = [TitleFrontmatter, P.populate_language, P.add_show_docs, P.hide_line, P.filter_stream_, P.rm_header_dash]
+    procs = [TitleFrontmatter, P.populate_language, add_show_docs, P.hide_line, P.filter_stream_, P.rm_header_dash]
     return procs + [ex, P.strip_ansi, P.rm_export, P.ai_magics, P.clean_magics, P.hide_, P.mv_exports, to_myst,
                     add_links, rel_links, P.strip_hidden_metadata]
 

@@ -21,23 +21,57 @@ PAGES = ['02_transform', '06_data.block', '13a_learner']
 # Without a browser: the pieces the site is made of
 # ---------------------------------------------------------------------------------------------------
 
-def test_groups_follow_the_layers():
-    g = nbdocs.group_of
-    assert g('index.ipynb') is None
-    assert [g(n) for n in ('00_torch_core.ipynb', '02_transform.ipynb', '10_layers.ipynb')] == ['Foundation'] * 3
-    assert g('06_data.block.ipynb') == 'Data' and g('09_vision.augment.ipynb') == 'Vision'
-    assert g('11_vision.models.xresnet.ipynb') == 'Vision' and g('12_optimizer.ipynb') == 'Optimizer'
-    assert [g(n) for n in ('13a_learner.ipynb', '14_callback.schedule.ipynb', '13b_metrics.ipynb')] == ['Learner and callbacks'] * 3
-    assert g('40_tabular.core.ipynb') == 'Applications' and g('tutorials/quickstart.ipynb') == 'Tutorials'
-    toc = nbdocs.site_toc([Path(p) for p in ('index.ipynb', '00_torch_core.ipynb', '13a_learner.ipynb', 'tutorials/a.ipynb')])
-    assert toc == {'Tutorials': ['tutorials/a'], 'Foundation': ['torch_core'], 'Learner and callbacks': ['learner']}
+_TABLE = nbdocs.parse_layer_table("""
+Some prose, then the table:
+
+| layer | what it gives you | notebooks |
+|---|---|---|
+| foundation | tensors | `00_torch_core`, `02_transform` |
+| mid level | the loop | `10_layers`, `13a_learner`, `14`-`19a_callback.*`, `20_interpret` |
+| applications | models | `21_vision.learner`, `tutorials/` |
+
+| another | table |
+|---|---|
+""")
+
+def test_layer_table_is_parsed():
+    assert _TABLE == [('foundation', [('00_torch_core', ''), ('02_transform', '')]),
+                      ('mid level', [('10_layers', ''), ('13a_learner', ''), ('14', '19a_callback.*'), ('20_interpret', '')]),
+                      ('applications', [('21_vision.learner', ''), ('tutorials/', '')])]
+
+def test_groups_are_the_rows_of_the_layer_table():
+    g = lambda n: nbdocs.group_of(n, _TABLE)
+    assert g('index.ipynb') is None and g('tutorials/quickstart.ipynb') == 'Tutorials'
+    assert [g(n) for n in ('00_torch_core.ipynb', '02_transform.ipynb')] == ['Foundation'] * 2
+    assert [g(n) for n in ('10_layers.ipynb', '14_callback.schedule.ipynb', '18c_distributed.ipynb', '19a_callback.tensorboard.ipynb',
+                           '20_interpret.ipynb')] == ['Mid level'] * 5
+    assert g('21_vision.learner.ipynb') == 'Applications'
+    assert g('13b_metrics.ipynb') == 'Mid level' and g('01_dispatch.ipynb') == 'Foundation'  # not listed: the row of the one before
+    assert g('40_tabular.core.ipynb') == 'Applications'
+    toc = nbdocs.site_toc([Path(p) for p in ('index.ipynb', 'tutorials/b.ipynb', 'tutorials/a.ipynb', '00_torch_core.ipynb', '13a_learner.ipynb')],
+                          _TABLE, tutorials=('tutorials/b',))
+    assert toc == {'Tutorials': ['tutorials/b', 'tutorials/a'], 'Foundation': ['torch_core'], 'Mid level': ['learner']}
+
+def test_a_layer_table_that_disagrees_with_the_notebooks_is_reported():
+    rels = [Path(p) for p in ('index.ipynb', '00_torch_core.ipynb', '01_dispatch.ipynb', '13a_learner.ipynb', '14_callback.schedule.ipynb', '19b_callback.foo.ipynb',
+                              '21_vision.learner.ipynb', 'tutorials/a.ipynb')]
+    assert nbdocs.layer_table_problems(rels, _TABLE, tutorials=('tutorials/a', 'tutorials/gone')) == [
+        '01_dispatch: in no row of the layer table in nbs/index.ipynb',
+        '19b_callback.foo: in no row of the layer table in nbs/index.ipynb',  # `19a_callback.*` ends the range
+        '`02_transform` (layer table, foundation): no such notebook', '`10_layers` (layer table, mid level): no such notebook',
+        '`20_interpret` (layer table, mid level): no such notebook', 'tutorials/gone: linked in the Tutorials list, no such notebook']
+
+def test_readme_layer_table_lists_every_notebook_once():
+    "The README's table (nbs/index.ipynb) is the sidebar's source: a notebook it does not list, or lists twice, fails here"
+    assert nbdocs.layer_table_problems(nbdocs.find_notebooks()) == []
 
 def test_every_notebook_is_a_page_in_order():
     rels = nbdocs.find_notebooks()
     assert rels[0].name.startswith('00_') and Path('index.ipynb') in rels
     toc = nbdocs.site_toc(rels)
     assert list(toc)[0] in ('Tutorials', 'Foundation') and sum(map(len, toc.values())) == len(rels) - 1
-    assert toc['Foundation'][0] == 'torch_core' and toc['Learner and callbacks'].index('learner') > 0
+    assert toc['Foundation'][:2] == ['torch_core', 'serialize'] and toc['Mid level'].index('learner') > 0
+    assert list(toc)[1:] == [nm[0].upper() + nm[1:] for nm,_ in nbdocs.layer_table()]  # the README's rows, in order
 
 def _f(n_epoch:int, # number of epochs
        lr=None, # learning rate
@@ -70,6 +104,44 @@ def test_title_cell_gives_title_and_summary_and_keeps_the_rest():
     fm,md = run('# Learner\n> One loop')
     assert (fm['title'], fm['description'], md) == ('Learner', 'One loop', [])
 
+def _entries(src_cells):
+    "The cells of a notebook of `src_cells` (code if they start with `#|`, else markdown) after our `add_show_docs`"
+    from fastcore.basics import AttrDict
+    from fastcore.nbio import mk_cell
+    cells = [mk_cell(s, 'code' if s.startswith('#|') else 'markdown') for s in src_cells]
+    for i,c in enumerate(cells): c.idx_ = i  # as `read_nb` numbers them
+    nb = AttrDict(cells=cells, metadata={}, path_='nbs/00_x.ipynb')
+    nbdocs.NBProcessor(nb=nb, procs=[nbdocs.add_show_docs]).process()
+    return [c.source for c in nb.cells]
+
+def test_a_cells_entries_come_in_source_order_without_empty_handlers():
+    defs = '\n'.join(['#| export', 'def b(): "B"', 'def a(): "A"',
+                      '@patch', 'def before_fit(self:Foo): pass',                 # an event handler, undocumented: no entry
+                      '@patch', 'def after_batch(self:Foo): "Log the loss"',     # documented: an entry
+                      '@patch', "def __repr__(self:Foo): return 'Foo'",          # a dunder, undocumented: no entry
+                      '@patch', 'def __len__(self:Foo): "Number of items"',
+                      'class C: pass', 'def _private(): pass'])
+    assert _entries(['# T', defs, 'Why `a`...', '#| export\ndef z(): pass\ndef y(): pass']) == [
+        '# T', defs.partition('\n')[2], 'show_doc(b)', 'show_doc(a)', 'show_doc(Foo.after_batch)', 'show_doc(Foo.__len__)',
+        'show_doc(C)', 'Why `a`...', 'def z(): pass\ndef y(): pass', 'show_doc(z)', 'show_doc(y)']
+
+def _headings(nb) -> list[str]:
+    "The entries' names on a processed page, in order"
+    return [m.replace('\\', '') for c in nb.cells if c.cell_type == 'markdown' for m in re.findall(r'^### (.+)$', c.source, re.M)]
+
+def test_entries_on_a_page_follow_the_notebook():
+    hs = _headings(nbdocs.process_nb('13b_metrics.ipynb', exec_mode='docs'))  # about 5 s: only what `show_doc` needs runs
+    for one_cell in (['accuracy', 'error_rate', 'top_k_accuracy', 'accuracy_multi'], ['mse', 'mae', 'msle'],
+                     ['Precision', 'Recall', 'FBeta', 'F1Score']):
+        i = hs.index(one_cell[0])
+        assert hs[i:i+len(one_cell)] == one_cell, hs
+    assert hs.index('AccumMetric') < hs.index('AccumMetric.prep') < hs.index('AccumMetric.value')
+
+def test_undocumented_event_handlers_link_to_their_class():
+    assert 'callback.checkpoint.html#checkpoint' in nbdocs.documented(members=False)
+    assert 'callback.checkpoint.html#checkpoint.before_fit' not in nbdocs.documented(members=False)  # no entry of its own
+    assert 'callback.checkpoint.html#checkpoint.before_fit' in nbdocs.documented()  # Checkpoint's entry carries its anchor
+
 def test_source_links_point_at_the_exact_lines():
     url = nbdocs.source_url('Learner.fit')
     m = re.fullmatch(r'https://github.com/mylib-dev/mylib/blob/main/mylib/learner.py#L(\d+)-L(\d+)', url)
@@ -96,6 +168,20 @@ def test_link_checker_finds_broken_links(tmp_path):
         ('a.html', 'b.html#nope', 'no id "nope" in b.html'), ('a.html', 'img/missing.png', 'no such file'),
         ('b.html', 'c.html', 'no such file')]
     assert len(nbdocs.check_links(tmp_path, base='https://x.invalid/', partial=True)) == 2
+
+def _bare_env():
+    "No virtual environment activated: PATH without this interpreter's folder, only PYTHONPATH for this tree"
+    return {'PATH': '/usr/bin:/bin', 'HOME': os.environ.get('HOME', '/tmp'), 'PYTHONPATH': str(ROOT), 'OMP_NUM_THREADS': '1'}
+
+def test_tools_run_without_an_activated_environment(tmp_path):
+    import subprocess
+    r = subprocess.run(docs_build.console_script('nbdev-export') + ['--help'], env=_bare_env(), capture_output=True, text=True)
+    assert r.returncode == 0 and 'usage: nbdev-export' in r.stdout, r.stderr
+    out = tmp_path/'html'  # the export is left out here: it would write into the tree
+    r = subprocess.run([sys.executable, str(ROOT/'docs'/'build.py'), '--only', '10_layers', '--exec', 'docs', '--no-export', '--jobs', '1',
+                        '--out', str(out)], env=_bare_env(), cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert 'id="sigmoidrange"' in (out/'layers.html').read_text()
 
 # ---------------------------------------------------------------------------------------------------
 # In a browser
@@ -219,6 +305,12 @@ def test_no_internal_link_is_broken(site):
     assert nbdocs.check_links(site, partial=True) == []
     html = (site/'learner.html').read_text()
     assert 'href="transform.html#transform"' in html or 'href="data.core.html#dataloaders"' in html
+
+def test_rendered_entries_follow_the_notebook(site):
+    "One cell of 13a_learner defines these, in this order; so their entries come on the page"
+    hs = re.findall(r'<h3>([^<]+)', (site/'learner.html').read_text())
+    i = hs.index('Metric')
+    assert hs[i:i+5] == ['Metric', 'AvgMetric', 'AvgLoss', 'AvgSmoothLoss', 'Learner.metrics'], hs
 
 @pytest.mark.slow
 def test_full_site_builds_with_every_link_resolving(tmp_path):

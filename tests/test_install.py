@@ -1,6 +1,5 @@
 "Packaging checks: the package builds, installs its modules, and imports lean."
 import subprocess, sys, zipfile, importlib
-from pathlib import Path
 import mylib
 
 def modules(root):
@@ -38,3 +37,52 @@ def test_readme_is_the_index_notebook(root):
     cells = json.loads((root/'nbs'/'index.ipynb').read_text())['cells']
     md = '\n\n'.join(''.join(c['source']).strip() for c in cells if c['cell_type'] == 'markdown')  # as tools/readme.py joins them
     assert md.strip() == (root/'README.md').read_text().strip()
+
+def test_ci_workflow_runs_the_ci_script(root):
+    "GitHub's workflow runs the steps `.ci/run` runs, browser included, by running it: its only command is `bash .ci/run`."
+    wf = (root/'.github'/'workflows'/'test.yaml').read_text()
+    runs = [l.split('run:', 1)[1].strip() for l in wf.splitlines() if l.strip().startswith(('run:', '- run:'))]
+    assert runs == ['bash .ci/run'], runs
+    ci = (root/'.ci'/'run').read_text()
+    assert 'MYLIB_REQUIRE_BROWSER=1' in ci and 'pip install -e ".[dev]"' in ci and 'bash tools/test.sh' in ci
+
+# Star-import modules: what `from mylib.basics import *` and `from mylib.vision.all import *` give a user
+STAR = '''
+import importlib, json, pkgutil, sys, mylib
+b, v = {}, {}
+exec('from mylib.basics import *', b)
+exec('from mylib.vision.all import *', v)
+alls = {m.name: importlib.import_module(m.name).__all__ for m in pkgutil.walk_packages(mylib.__path__, 'mylib.')
+        if hasattr(importlib.import_module(m.name), '__all__')}
+import torchvision.models as tvm
+print(json.dumps(dict(basics=sorted(k for k in b if k != '__builtins__'), vision=sorted(k for k in v if k != '__builtins__'), alls=alls,
+                      tv=[v[n] is getattr(tvm, n) for n in ('resnet18', 'resnet34', 'resnet50')],
+                      heavy=[m for m in ('tensorboard', 'torch.utils.tensorboard', 'sklearn') if m in sys.modules])))
+'''
+FIXTURES = {'synth_dls', 'RegModel'}  # test fixtures the notebooks export for now (a test-utilities module will hold them)
+NOT_BASICS = {'mylib.serialize'}  # generic names (`register`, `get_config`, `builder`): `from mylib.serialize import ...`
+NOT_VISION = {'mylib.vision.gan'}  # as fastai's vision.all: `from mylib.vision.gan import *`
+
+def test_star_imports_give_a_users_names(python):
+    import json
+    r = json.loads(subprocess.run([python, '-c', STAR], capture_output=True, text=True, check=True).stdout)
+    basics,vision,alls = set(r['basics']),set(r['vision']),r['alls']
+    assert {'Learner', 'DataLoaders', 'DataBlock', 'Datasets', 'Transform', 'Pipeline', 'TensorImage', 'typedispatch', 'Adam', 'SGD',
+            'accuracy', 'error_rate', 'CrossEntropyLossFlat', 'ConvLayer', 'Callback', 'SaveModelCallback', 'MixedPrecision', 'MixUp',
+            'Checkpoint', 'ClassificationInterpretation', 'load_learner', 'Path', 'torch', 'nn', 'F', 'np'} <= basics
+    assert not {'vision_learner', 'ImageDataLoaders', 'resnet18'} & basics  # no application in the mid level
+    assert basics <= vision and {'vision_learner', 'unet_learner', 'ImageDataLoaders', 'aug_transforms', 'make_shapes', 'xresnet18',
+                                 'resnet18', 'resnet34', 'resnet50', 'Path'} <= vision
+    assert r['tv'] == [True] * 3  # torchvision's own builders, which `vision_learner` knows
+    assert not (FIXTURES | {'main'}) & vision, 'test fixtures and the command line are no user names'
+    assert r['heavy'] == [], f'imported eagerly: {r["heavy"]}'
+    for m,names in alls.items():  # every layer's names are there: a new module gets its line in basics.py or vision/all.py
+        if m in NOT_BASICS | NOT_VISION: continue
+        missing = set(names) - (basics if not m.startswith('mylib.vision.') else vision) - FIXTURES - {'main'}
+        assert not missing, f'{m}: {sorted(missing)} not star-imported (add the module to mylib/basics.py or mylib/vision/all.py)'
+
+def test_hand_written_modules_stay_out_of_nbdevs_way(root):
+    "nbdev-export writes a package docstring and nbs/llms.txt once a module's docstring is over 3 lines: the sync check would fail"
+    import ast
+    for f in ('mylib/basics.py', 'mylib/vision/all.py'):
+        assert len(ast.get_docstring(ast.parse((root/f).read_text())).strip().splitlines()) <= 3, f

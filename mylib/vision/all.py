@@ -1,25 +1,9 @@
-"""Everything a vision user needs, for `from mylib.vision.all import *` (written by hand, not generated: it only gathers the layers' exports)"""
-from ..torch_core import *
-from ..transform import *
-from ..data.load import *
-from ..data.core import *
-from ..data.transforms import *
-from ..data.block import *
-from ..losses import *
-from ..layers import *
-from ..optimizer import *
-from ..callback.core import *
-from ..learner import *
-from ..metrics import *
-from ..callback.schedule import *
-from ..callback.tracker import *
-from ..callback.progress import *
-from ..callback.hook import *
-from ..callback.fp16 import *
-from ..callback.training import *
-from ..callback.checkpoint import *
-from ..callback.mixup import *
-from ..interpret import *
+"""Everything a vision user needs, for `from mylib.vision.all import *` (written by hand, not generated: it only gathers the
+layers' exports): `mylib.basics` (the mid level, with `Path`, `torch`, `nn`, `F`, `np`), every vision module, and torchvision's
+`resnet18`, `resnet34`, `resnet50` (the archs fastai users pass to `vision_learner`). A new user-facing vision module gets a line here."""
+# At most 3 lines of docstring: a longer one makes `nbdev-export` write a package docstring and `nbs/llms.txt`.
+from torchvision.models import resnet18, resnet34, resnet50
+from ..basics import *
 from .core import *
 from .shapes import *
 from .data import *
@@ -28,3 +12,5 @@ from .models.xresnet import *
 from .models.unet import *
 from .learner import *
 from .train import *
+
+del main  # `mylib.vision.train`'s command line (`mylib-train`), not a name for a user's namespace
