@@ -6,19 +6,20 @@ Docs: https://mylib-dev.github.io/mylib/learner.html.md"""
 
 # %% auto #0
 __all__ = ['synth_dls', 'RegModel', 'trainable_params', 'infer_loss_func', 'Learner', 'TrainEvalCallback', 'default_callbacks',
-           'Metric', 'AvgMetric', 'AvgLoss', 'AvgSmoothLoss', 'Recorder', 'GatherPreds', 'load_learner']
+           'find_bs', 'Metric', 'AvgMetric', 'AvgLoss', 'AvgSmoothLoss', 'Recorder', 'format_row', 'GatherPreds',
+           'load_learner']
 
 # %% ../nbs/13a_learner.ipynb #f3672756
-import os, time, math, warnings, tempfile
+import time, warnings
 from contextlib import contextmanager
 from pathlib import Path, PurePath
 import torch
 from torch import nn
-from fastcore.basics import GetAttr, patch, store_attr
+from fastcore.basics import GetAttr, store_attr
 from fastcore.foundation import L
-from .torch_core import to_device, to_plain, to_cpu, to_np, apply, add_note, retain_type, TensorBase, TensorCategory, TensorMultiCategory, TensorMask
-from .callback.core import *
-from .callback.core import _events, _inner_loop, _camel2snake
+from .torch_core import to_plain, to_cpu, apply, add_note, retain_type, TensorBase, TensorCategory, TensorMultiCategory, TensorMask
+from .callback.core import (Callback, sort_by_run, CancelFitException, CancelEpochException, CancelTrainException, CancelValidException,
+                                 CancelBatchException, CancelBackwardException, CancelStepException, event_names, camel2snake)
 from .optimizer import Adam, norm_params
 from .losses import CrossEntropyLossFlat, BCEWithLogitsLossFlat, MSELossFlat, reduction_as
 from .data.load import DataLoader
@@ -82,6 +83,7 @@ class Learner(GetAttr):
         store_attr('dls,model,loss_func,opt_func,lr,splitter,path,model_dir,wd,wd_bn_bias,train_bn,moms')
         self.training,self.opt,self.epoch,self.n_epoch,self.loss = False,None,0,0,torch.tensor(0.)
         self.start_epoch,self.start_batch = 0,0 # where `fit` starts (see `fit`)
+        self.n_skipped = 0 # training steps of the fit thrown away as unusable (a float16 overflow): schedules hold for them (see `MixedPrecision`)
         self.cbs,self._by_event,self.logger = L(),{},print
         self.metrics = metrics
         if default_cbs: self.add_cbs(default_callbacks())
@@ -101,7 +103,7 @@ class Learner(GetAttr):
     def _index_cbs(self):
         "Sort the callbacks and rebuild the per-event lists."
         self.cbs = L(sort_by_run(self.cbs))
-        self._by_event = {e: [cb for cb in self.cbs if cb.has_event(e)] for e in _events}
+        self._by_event = {e: [cb for cb in self.cbs if cb.has_event(e)] for e in event_names}
 
     def add_cb(self, cb):
         "Add callback `cb` (an instance, or a class to instantiate); it replaces the callback of the same `name`."
@@ -401,7 +403,7 @@ def default_callbacks():
     return [TrainEvalCallback(), Recorder(), TerminateOnNaNCallback(), ProgressCallback()]
 
 # %% ../nbs/13a_learner.ipynb #a72a72f7
-def _bs(yb):
+def find_bs(yb):
     "Batch size of targets `yb` (any nesting)."
     leaves = []
     apply(lambda o: leaves.append(o) if isinstance(o, torch.Tensor) else None, yb)
@@ -414,7 +416,7 @@ class Metric:
     @property
     def value(self): raise NotImplementedError
     @property
-    def name(self): return _camel2snake(type(self).__name__)
+    def name(self): return camel2snake(type(self).__name__)
 
 @register
 class AvgMetric(Metric):
@@ -422,7 +424,7 @@ class AvgMetric(Metric):
     def __init__(self, func): self.func = func; self.reset()
     def reset(self): self.total,self.count = 0.,0
     def accumulate(self, learn):
-        bs = _bs(learn.yb)
+        bs = find_bs(learn.yb)
         self.total += float(self.func(learn.pred, *learn.yb)) * bs
         self.count += bs
     @property
@@ -438,7 +440,7 @@ class AvgLoss(Metric):
     def __init__(self): self.reset()
     def reset(self): self.total,self.count = 0.,0
     def accumulate(self, learn):
-        bs = _bs(learn.yb)
+        bs = find_bs(learn.yb)
         self.total += float(learn.loss.mean()) * bs
         self.count += bs
     @property
@@ -467,7 +469,7 @@ class Recorder(Callback):
         self.smooth_loss.reset()
         names = ['train_loss', 'valid_loss'] + [m.name for m in self.metrics]
         self.metric_names = ['epoch'] + names + ['time']
-        self.logger(_fmt_row(self.metric_names))
+        self.logger(format_row(self.metric_names))
     def before_epoch(self):
         self.epoch_t0,self.log = time.time(),[self.epoch]
         self.avg_loss.reset()
@@ -495,7 +497,7 @@ class Recorder(Callback):
         self.log.append(time.time() - self.epoch_t0)
         self.values.append(self.log[1:-1])
         self.iters.append(len(self.losses))
-        self.logger(_fmt_row(self.log))
+        self.logger(format_row(self.log))
 
     _histories = ('lrs', 'losses', 'smooth_losses', 'iters')
     def state_dict(self):
@@ -534,7 +536,7 @@ class Recorder(Callback):
         ax.set_xlabel('training batch'); ax.set_ylabel('loss'); ax.legend()
         return ax
 
-def _fmt_row(vals):
+def format_row(vals):
     "A row of the epoch table: floats to 6 digits, times as m:ss."
     def f(k, v):
         if v is None: return '-'
@@ -571,11 +573,11 @@ class GatherPreds(Callback):
         if len(self.yb): self._put('targs', unwrap(self.yb))
         if self.with_input: self._put('inputs', unwrap(self.xb))
         if self.with_loss and len(self.yb): self._put('losses', self._item_losses())
-        self.pos += _bs(pred)
+        self.pos += find_bs(pred)
     def _item_losses(self):
         "Loss of each item of the batch: the loss function with `reduction='none'`, averaged per item."
         with reduction_as(self.loss_func, 'none'): l = self.loss_func(self.pred, *self.yb)
-        return l.reshape(_bs(self.pred), -1).mean(1)
+        return l.reshape(find_bs(self.pred), -1).mean(1)
 
 # %% ../nbs/13a_learner.ipynb #2cf70d75
 def _n_items(dl):

@@ -7,14 +7,14 @@ Docs: https://mylib-dev.github.io/mylib/losses.html.md"""
 # %% auto #0
 __all__ = ['BaseLoss', 'reduction_as', 'CrossEntropyLossFlat', 'BCEWithLogitsLossFlat', 'BCELossFlat', 'MSELossFlat',
            'L1LossFlat', 'LabelSmoothingCrossEntropy', 'LabelSmoothingCrossEntropyFlat', 'FocalLoss', 'FocalLossFlat',
-           'DiceLoss', 'paired_box_iou', 'GIoULoss', 'BoxLoss']
+           'DiceLoss', 'paired_box_iou', 'box_pairs', 'GIoULoss', 'BoxLoss']
 
 # %% ../nbs/01a_losses.ipynb #215435a1
 from contextlib import contextmanager
 import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
-from fastcore.basics import store_attr, patch
+from fastcore.basics import store_attr
 from fastcore.meta import delegates
 from .torch_core import to_plain
 from .serialize import register
@@ -312,7 +312,7 @@ def paired_box_iou(a:Tensor, # boxes (..., 4) as x1, y1, x2, y2
     return iou - (hull - union) / (hull + eps)
 
 # %% ../nbs/01a_losses.ipynb #3932ea2c
-def _box_pairs(who, pred, targ):
+def box_pairs(who, pred, targ):
     "Plain float `pred` and `targ` as (n, 4) boxes, and the shape of one value per predicted box"
     pred, targ = to_plain(pred), to_plain(targ)
     if pred.ndim == 0 or pred.shape[-1] != 4:
@@ -334,7 +334,7 @@ class GIoULoss:
     def __call__(self, pred, # predicted boxes, (n, 4) or (n, 1, 4), as x1, y1, x2, y2
                  targ): # target boxes, as many (e.g. a `TensorBBox` batch of (n, 1, 4))
         "The GIoU loss of `pred` against `targ`"
-        p, t, shape = _box_pairs(type(self).__name__, pred, targ)
+        p, t, shape = box_pairs(type(self).__name__, pred, targ)
         return _reduce(self._per_box(p, t).reshape(shape), self.reduction, type(self).__name__)
 
     def _per_box(self, p, t): return 1 - paired_box_iou(p, t, generalized=True, eps=self.eps)  # (n, 4) boxes -> (n,) losses

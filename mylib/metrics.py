@@ -19,11 +19,11 @@ from types import SimpleNamespace
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from fastcore.basics import store_attr, patch
+from fastcore.basics import store_attr
 from .torch_core import to_plain, to_np
-from .losses import paired_box_iou, _box_pairs
+from .losses import paired_box_iou, box_pairs
 from .learner import Metric, AvgMetric, AvgLoss, AvgSmoothLoss
-from .callback.core import _camel2snake
+from .callback.core import camel2snake
 from .serialize import register
 
 # %% ../nbs/13b_metrics.ipynb #33a087fc
@@ -186,7 +186,7 @@ class R2Score(_OnTensors, Metric):
 def mean_box_iou(inp:Tensor, # predicted boxes, (n, 4) or (n, 1, 4), as x1, y1, x2, y2
                  targ:Tensor): # the target boxes, one per predicted box
     "Mean intersection over union of each predicted box with its target box."
-    p,t,_ = _box_pairs('mean_box_iou', to_plain(inp).float(), targ) # (n, 4) each, shapes checked as the box losses check them
+    p,t,_ = box_pairs('mean_box_iou', to_plain(inp).float(), targ) # (n, 4) each, shapes checked as the box losses check them
     return paired_box_iou(p, t).mean()
 
 # %% ../nbs/13b_metrics.ipynb #9c55f56d
@@ -337,7 +337,7 @@ class ConfusionMetric(_OnTensors, Metric):
     @property
     def value(self): return None if self.cm is None else _as_float(self.score(self.cm.cpu().double()))
     @property
-    def name(self): return _camel2snake(type(self).__name__)
+    def name(self): return camel2snake(type(self).__name__)
     def __repr__(self): return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k,v in vars(self).items() if k != 'cm' and k[0] != '_')})"
 
 # %% ../nbs/13b_metrics.ipynb #e4eeb587
@@ -479,7 +479,7 @@ class MultiLabelMetric(_OnTensors, Metric):
         if self.counts is None: return None
         return _as_float(self.score(*self.counts.cpu().double(), self.n))
     @property
-    def name(self): return _camel2snake(type(self).__name__)
+    def name(self): return camel2snake(type(self).__name__)
     def __repr__(self): return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k,v in vars(self).items() if k not in ('counts', 'n', 'sample_sum') and k[0] != '_')})"
 
 # %% ../nbs/13b_metrics.ipynb #2d06ce35

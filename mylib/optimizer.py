@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Mapping, MutableMapping
 import torch
 from torch import nn, Tensor
-from fastcore.basics import patch, GetAttr
+from fastcore.basics import GetAttr
 from .serialize import register
 
 # %% ../nbs/12_optimizer.ipynb #5a4eb1f6

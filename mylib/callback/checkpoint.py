@@ -8,7 +8,7 @@ Docs: https://mylib-dev.github.io/mylib/callback.checkpoint.html.md"""
 __all__ = ['load_checkpoint', 'Checkpoint']
 
 # %% ../../nbs/18b_callback.checkpoint.ipynb #cb11b78e
-import os, re, time, shutil, warnings
+import os, re, shutil, warnings
 from functools import partial
 from pathlib import Path
 import numpy as np

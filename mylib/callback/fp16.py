@@ -12,9 +12,8 @@ import torch
 from torch import Tensor
 from fastcore.basics import patch, store_attr
 from ..torch_core import apply
-from .core import *
-from ..learner import Learner, TrainEvalCallback
-from .schedule import ParamScheduler, sched_pos
+from .core import Callback, CancelStepException
+from ..learner import Learner
 
 # %% ../../nbs/18_callback.fp16.ipynb #c03118ee
 _half = (torch.float16, torch.bfloat16)

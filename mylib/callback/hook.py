@@ -336,7 +336,7 @@ def summary(self:Learner,
     self._to_device()
     self._split(b)
     rec = _Shapes()
-    with Hooks(list(self.model.modules()), rec) as hs, eval_mode(self.model), torch.no_grad():
+    with Hooks(list(self.model.modules()), rec), eval_mode(self.model), torch.no_grad():
         try: self.model(*self.xb)
         except Exception as e:
             raise add_note(e, f"Learner.summary: running the model on a batch of dls.train (inputs {_fmt_shape(self.xb)})")

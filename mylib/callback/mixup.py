@@ -10,7 +10,7 @@ __all__ = ['MixedLoss', 'MixHandler', 'MixUp', 'cut_boxes', 'box_mask', 'CutMix'
 # %% ../../nbs/19_callback.mixup.ipynb #bb655d8b
 import torch
 from torch.distributions.beta import Beta
-from fastcore.basics import store_attr, patch
+from fastcore.basics import store_attr
 from .core import Callback
 from ..losses import reduction_as
 

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from fastcore.basics import patch, store_attr
 from .core import Callback
-from ..learner import Learner, _fmt_row
+from ..learner import Learner, format_row
 
 # %% ../../nbs/16_callback.progress.ipynb #729a11a3
 class PlainOutput:
@@ -198,8 +198,8 @@ class ProgressCallback(Callback):
             return self.old_logger(line)
         rec = getattr(self.learn, 'recorder', None)
         names,log = getattr(rec, 'metric_names', None),getattr(rec, 'log', None)
-        if names and line == _fmt_row(names): return self._out.write(line, names, header=True)
-        if log and line == _fmt_row(log) and len(line.split()) == len(log): return self._out.write(line, line.split())
+        if names and line == format_row(names): return self._out.write(line, names, header=True)
+        if log and line == format_row(log) and len(line.split()) == len(log): return self._out.write(line, line.split())
         self._out.write(line)
 
     def _start(self, label):

@@ -13,15 +13,14 @@ import math, copy, bisect, itertools
 from collections import namedtuple
 from contextlib import contextmanager
 import numpy as np
-import torch
 from torch import Tensor
 from fastcore.basics import patch, noop
 from fastcore.foundation import L
 from ..torch_core import apply
-from .core import *
+from .core import Callback, CancelFitException, CancelValidException
 from ..learner import Learner, Recorder, TrainEvalCallback, AvgSmoothLoss
 from ..optimizer import per_group
-from ..data.load import _rng_kept
+from ..data.load import keep_rng_states
 
 # %% ../../nbs/14_callback.schedule.ipynb #488cb641
 def _vals(v):
@@ -118,7 +117,7 @@ class ParamScheduler(Callback):
     def before_batch(self):
         learn = self.learn # read through once: each read through the callback costs a fall-through lookup, every batch
         n = learn.n_iter * learn.n_epoch
-        pos,opt = sched_pos(max(learn.pct_train - learn.__dict__.get('n_skipped', 0) / n, 0.), n),learn.opt
+        pos,opt = sched_pos(max(learn.pct_train - learn.n_skipped / n, 0.), n),learn.opt
         for k,f in self.scheds.items(): opt.set_hyper(k, f(pos))
 
     def __repr__(self): return f"ParamScheduler({', '.join(f'{k}: {f!r}' for k,f in self.scheds.items())})"
@@ -272,7 +271,7 @@ def rolled_back(self:Learner):
     epochs = [(dl, dl.epoch) for dl in getattr(self.dls, 'loaders', []) if hasattr(dl, 'epoch')]
     for p,*_ in params: p.grad = None # the block's first backward must not add into gradients to be restored
     try:
-        with _rng_kept(getattr(self.dls, 'device', None)): yield self
+        with keep_rng_states(getattr(self.dls, 'device', None)): yield self
     finally:
         model.load_state_dict(weights)
         for p,rg,g in params: p.requires_grad_(rg); p.grad = g

@@ -13,7 +13,7 @@ from contextlib import redirect_stdout
 from datetime import datetime
 from pathlib import Path
 import torch
-from fastcore.basics import store_attr, patch
+from fastcore.basics import store_attr
 from ..torch_core import to_plain, to_cpu
 from .core import Callback
 

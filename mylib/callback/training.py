@@ -13,8 +13,8 @@ import torch
 from torch import nn, Tensor
 from fastcore.basics import store_attr
 from ..torch_core import apply
-from .core import *
-from ..learner import Learner, TrainEvalCallback, Recorder, _bs
+from .core import Callback, CancelBatchException, CancelTrainException, CancelValidException
+from ..learner import TrainEvalCallback, find_bs
 from .fp16 import MixedPrecision
 
 # %% ../../nbs/18a_callback.training.ipynb #367c53d8
@@ -25,11 +25,11 @@ class GradientAccumulation(Callback):
         if n_acc < 1: raise ValueError(f"GradientAccumulation: expected n_acc >= 1 samples per step, found {n_acc}")
         self.n_acc = n_acc
     def before_fit(self): self.count = 0
-    def before_backward(self): self.learn.loss_grad = self.loss_grad * (_bs(self.yb) / self.n_acc)
+    def before_backward(self): self.learn.loss_grad = self.loss_grad * (find_bs(self.yb) / self.n_acc)
     def after_cancel_backward(self): self._cancelled = True
     def after_backward(self): # fires after a cancelled backward pass too
         self.learn.loss_grad = self.loss # the true loss again, for whoever reports it
-        if not self._cancelled: self.count += _bs(self.yb) # samples whose gradients were added
+        if not self._cancelled: self.count += find_bs(self.yb) # samples whose gradients were added
         self._cancelled = False
     def before_step(self):
         if self.count < self.n_acc: raise CancelBatchException() # no step, and the gradients stay for the next batch

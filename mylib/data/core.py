@@ -11,7 +11,7 @@ __all__ = ['get_item', 'get_subset', 'ItemsView', 'TfmdLists', 'Datasets', 'Tfmd
 # %% ../../nbs/04_data.core.ipynb #d5f24f6d
 from pathlib import Path
 import torch
-from fastcore.basics import patch, GetAttr
+from fastcore.basics import GetAttr
 from fastcore.foundation import L
 from ..torch_core import get_grid, show_title, to_cpu, retain_type
 from ..dispatch import typedispatch

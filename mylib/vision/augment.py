@@ -15,7 +15,6 @@ import math
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from fastcore.basics import patch
 from fastcore.meta import delegates
 from ..torch_core import TensorImage, TensorImageBase, TensorMask, TensorPoint, TensorBBox, TensorMultiCategory
 from ..transform import RandTransform

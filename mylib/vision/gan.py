@@ -11,12 +11,12 @@ __all__ = ['InvisibleTensor', 'generate_noise', 'AddNoise', 'gan_dls', 'basic_ge
            'gan_adam', 'GANLearner']
 
 # %% ../../nbs/24_vision.gan.ipynb #b40da5b7
-import math, warnings
+import warnings
 from functools import partial
 import torch
 import torch.nn.functional as F
 from torch import nn
-from fastcore.basics import store_attr, patch
+from fastcore.basics import store_attr
 from fastcore.foundation import L
 from ..torch_core import TensorBase, TensorImage, to_cpu
 from ..layers import ConvLayer, NormType, Flatten, View

@@ -6,8 +6,8 @@ Docs: https://mylib-dev.github.io/mylib/vision.learner.html.md"""
 
 # %% auto #0
 __all__ = ['model_meta', 'split_halves', 'ArchMeta', 'ViTTokens', 'ClassToken', 'arch_meta', 'create_body', 'create_head',
-           'load_state_file', 'pretrained_body', 'arch_body', 'TransferSplitter', 'add_normalize', 'get_c',
-           'create_vision_model', 'vision_learner']
+           'load_state_file', 'pretrained_body', 'arch_body', 'TransferSplitter', 'add_normalize', 'peek_batch',
+           'get_c', 'image_channels', 'create_vision_model', 'vision_learner']
 
 # %% ../../nbs/21_vision.learner.ipynb #492520bf
 import os, inspect, warnings
@@ -20,7 +20,7 @@ from ..layers import AdaptiveConcatPool2d, Flatten, LinBnDrop, SigmoidRange, ini
 from ..callback.hook import num_features_model
 from ..data.transforms import Normalize
 from ..learner import Learner
-import mylib.callback.schedule # `Learner.freeze`, `fine_tune`, `fit_one_cycle`
+import mylib.callback.schedule # noqa: F401 (it adds `Learner.freeze`, `fine_tune`, `fit_one_cycle`)
 from .augment import imagenet_stats
 from .models.xresnet import XResNet
 from ..serialize import register, builder, remember
@@ -364,7 +364,7 @@ def add_normalize(dls, # the `DataLoaders` to change in place
     return dls
 
 # %% ../../nbs/21_vision.learner.ipynb #2306faf9
-def _peek(dls):
+def peek_batch(dls):
     "The inputs and the targets of a training batch"
     b = dls.train.one_batch()
     return dls.split_batch(b)
@@ -374,11 +374,11 @@ def get_c(dls, # `DataLoaders`
     "The number of outputs the data asks for: the classes (`dls.c`), else the values in one target"
     c = getattr(dls, 'c', None)
     if c: return c
-    if ys is None: ys = _peek(dls)[1]
+    if ys is None: ys = peek_batch(dls)[1]
     if not len(ys) or not isinstance(ys[0], torch.Tensor): raise ValueError("get_c: the batches have no target to size the output on; pass `n_out`")
     return int(ys[0][0].numel())
 
-def _n_channels(xs):
+def image_channels(xs):
     "Channels of the first input of a batch of images (bs, c, h, w); 3 for anything else"
     x = xs[0] if len(xs) else None
     return x.shape[1] if isinstance(x, torch.Tensor) and x.ndim == 4 else 3
@@ -419,9 +419,9 @@ def vision_learner(dls, # `DataLoaders` of images and targets
                    lin_first:bool=False, y_range:tuple=None, # see `create_head`
                    **kwargs): # passed to `Learner`
     "A `Learner` for `dls` with the body of `arch` (and its weights) and a new head; frozen to the head when there are weights"
-    xs,ys = _peek(dls)
+    xs,ys = peek_batch(dls)
     if n_out is None: n_out = get_c(dls, ys)
-    if n_in is None: n_in = _n_channels(xs)
+    if n_in is None: n_in = image_channels(xs)
     body,meta,stats = pretrained_body(arch, pretrained, weights, n_in, cut)
     head = custom_head if custom_head is not None else _init_linear(create_head(
         num_features_model(body), n_out, lin_ftrs=lin_ftrs, ps=ps, pool=pool, concat_pool=concat_pool, first_bn=first_bn,

@@ -15,7 +15,7 @@ from fastcore.meta import delegates
 from ...layers import ConvLayer, NormType, BatchNorm, PixelShuffle_ICNR, ResBlock, SelfAttention, SigmoidRange
 from ...callback.hook import model_sizes, in_channels
 from ...learner import Learner
-from ..learner import pretrained_body, add_normalize, TransferSplitter, _peek, _n_channels
+from ..learner import pretrained_body, add_normalize, TransferSplitter, peek_batch, image_channels
 from ...serialize import register
 
 # %% ../../../nbs/22_vision.models.unet.ipynb #560866aa
@@ -130,9 +130,9 @@ def unet_learner(dls, # `DataLoaders` of images and masks (or target images)
                  bottle:bool=False, act_cls=nn.ReLU, norm_type:NormType=NormType.Batch, # see `DynamicUnet`
                  **kwargs): # passed to `Learner`
     "A `Learner` with a `DynamicUnet` over the body of `arch` (and its weights); frozen to the decoder when there are weights"
-    xs,ys = _peek(dls)
+    xs,ys = peek_batch(dls)
     if n_out is None: n_out = _unet_c(dls, ys)
-    if n_in is None: n_in = _n_channels(xs)
+    if n_in is None: n_in = image_channels(xs)
     if img_size is None: img_size = tuple(xs[0].shape[-2:])
     body,meta,stats = pretrained_body(arch, pretrained, weights, n_in, cut)
     model = DynamicUnet(body, n_out, img_size, blur=blur, blur_final=blur_final, self_attention=self_attention, y_range=y_range,

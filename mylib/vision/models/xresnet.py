@@ -10,7 +10,6 @@ __all__ = ['XResNet', 'xresnet18', 'xresnet34', 'xresnet50', 'xresnet101', 'xres
            'xse_resnext50', 'xse_resnext101']
 
 # %% ../../../nbs/11_vision.models.xresnet.ipynb #16e77b3e
-import torch
 from torch import nn
 from fastcore.meta import delegates
 from ...layers import SequentialBase, ConvLayer, ResBlock, NormType, MaxPool, AdaptiveAvgPool, Flatten, init_cnn
