@@ -6,9 +6,9 @@ Docs: https://mylib-dev.github.io/mylib/torch_core.html.md"""
 
 # %% auto #0
 __all__ = ['apply', 'default_device', 'to_device', 'to_cpu', 'to_np', 'to_float', 'to_half', 'set_seed', 'add_note', 'TensorBase',
-           'to_plain', 'cast', 'retain_type', 'TensorImageBase', 'TensorImage', 'TensorImageBW', 'TensorMask',
-           'TensorPoint', 'TensorBBox', 'TensorCategory', 'TensorMultiCategory', 'TensorText', 'subplots', 'get_grid',
-           'show_image', 'show_title', 'show_images', 'show_titled_image', 'to_tv', 'from_tv']
+           'to_plain', 'cast', 'tuple_like', 'retain_type', 'TensorImageBase', 'TensorImage', 'TensorImageBW',
+           'TensorMask', 'TensorPoint', 'TensorBBox', 'TensorCategory', 'TensorMultiCategory', 'TensorText', 'subplots',
+           'get_grid', 'show_image', 'show_title', 'show_images', 'show_titled_image', 'to_tv', 'from_tv']
 
 # %% ../nbs/00_torch_core.ipynb #5ffa9a21
 import copy, math, random, sys
@@ -108,13 +108,18 @@ class TensorBase(Tensor):
 # %% ../nbs/00_torch_core.ipynb #f96e2206
 _nowrap = frozenset(torch.overrides.get_default_nowrap_functions() | {Tensor.as_subclass})
 
-def _first_typed(args, kwargs):
-    "The first `TensorBase` in `args` (looking one level into lists and tuples) or `kwargs` values"
+def _typed(args, kwargs):
+    "The `TensorBase` arguments in `args` (looking one level into lists and tuples) and `kwargs` values, in order"
     for a in ((*args, *kwargs.values()) if kwargs else args):
-        if isinstance(a, TensorBase): return a
-        if isinstance(a, (list, tuple)):
-            for o in a:
-                if isinstance(o, TensorBase): return o
+        if isinstance(a, TensorBase): yield a
+        elif isinstance(a, (list, tuple)): yield from (o for o in a if isinstance(o, TensorBase))
+
+def _source(args, kwargs):
+    "The typed argument a result takes its type and metadata from: the first, unless a later one is of a subclass of its type"
+    src = None
+    for a in _typed(args, kwargs):
+        if src is None or (type(a) is not type(src) and isinstance(a, type(src))): src = a
+    return src
 
 def _fresh_refcount():
     "What `getrefcount` reports for a new tensor held by one local variable, on this Python version"
@@ -139,15 +144,16 @@ def __torch_function__(cls:TensorBase, func, types, args=(), kwargs=None):
     if type(res) is Tensor:  # the hot path: one plain result
         if not res.ndim or func in _nowrap: return res
         src = args[0] if args else None
-        if not isinstance(src, TensorBase):  # e.g. `torch.cat([a, b])`
-            src = src[0] if type(src) is list and src and isinstance(src[0], TensorBase) else _first_typed(args, kwargs)
+        if len(types) > 1: src = _source(args, kwargs)  # several semantic types: the most derived wins
+        elif not isinstance(src, TensorBase):  # e.g. `torch.cat([a, b])`
+            src = src[0] if type(src) is list and src and isinstance(src[0], TensorBase) else _source(args, kwargs)
             if src is None: return res
         if getrefcount(res) <= _FRESH: res.__class__ = type(src)  # a new tensor only we hold: retype it in place
         else: res = res.as_subclass(type(src))  # an existing one (`x.to(img)` returns `x`): leave the caller's alone
         if src.__dict__: res.__dict__.update(src.__dict__)
         return res
     if isinstance(res, (tuple, list)) and any(type(r) is Tensor for r in res):
-        src = _first_typed(args, kwargs)
+        src = _source(args, kwargs)
         if src is not None: return type(res)([_wrap(r, src) for r in res])
     return res
 
@@ -189,6 +195,13 @@ def cast(x, # the object to convert
     except TypeError: return typ(x)
 
 # %% ../nbs/00_torch_core.ipynb #1466274f
+def tuple_like(x:tuple, # a tuple, namedtuple or tuple subclass (such as fastcore's `fastuple`)
+               items): # the elements of the new tuple
+    "A tuple of the same type as `x` holding `items`"
+    if type(x) is tuple: return tuple(items)
+    return type(x)._make(items) if hasattr(x, '_make') else type(x)(items)
+
+# %% ../nbs/00_torch_core.ipynb #7e176e2c
 def retain_type(new, # result of a function; a tuple is handled elementwise
                 old=None, # the input it came from, whose type `new` should keep
                 typ:type=None): # the type to cast to, instead of `type(old)`
@@ -197,7 +210,9 @@ def retain_type(new, # result of a function; a tuple is handled elementwise
         if isinstance(old, tuple) and len(old) != len(new): return new
         olds = old if isinstance(old, tuple) else (old,) * len(new)
         typs = typ if isinstance(typ, tuple) else (typ,) * len(new)
-        return type(new)(retain_type(n, o, t) for n, o, t in zip(new, olds, typs))
+        res = [retain_type(n, o, t) for n, o, t in zip(new, olds, typs)]
+        keep = isinstance(old, tuple) and type(new) is tuple and type(old) is not tuple  # a plain tuple from a subclass: rebuild the subclass
+        return tuple_like(old if keep else new, res)
     if typ is None:
         if old is None or type(old) is type(new) or not issubclass(type(old), type(new)): return new
         typ = type(old)
