@@ -88,6 +88,7 @@ def _to_array(o, who):
     if o.ndim not in (2, 3): raise ValueError(f"{who}: expected an image of shape (h, w), (h, w, c) or, for tensors, (c, h, w); got {o.shape}")
     if o.dtype == bool: return o.astype(np.uint8)
     if np.issubdtype(o.dtype, np.floating): return (o.clip(0, 1) * 255).round().astype(np.uint8)  # floats are taken in [0, 1]
+    if o.dtype == np.uint16: return o if o.ndim == 2 else (o / 257).round().astype(np.uint8)  # 16-bit: PIL's `I;16`, or colour scaled to bytes
     if o.dtype != np.uint8: return o.astype(np.int32) if o.max(initial=0) > 255 or o.min(initial=0) < 0 else o.astype(np.uint8)
     return o
 
@@ -111,9 +112,17 @@ def _mode_for(cls:PILBase, src_mode, mode):
     "The mode an image in `src_mode` will have once converted for this class"
     return mode
 
+_int_modes = ('I', 'I;16', 'I;16B', 'I;16L', 'I;16N')  # PIL's 16- and 32-bit integer grey
+
+def _bytes_from_16bit(im):
+    "An integer grey image (16-bit, or 32-bit taken as 16-bit) as 8 bits, 65535 becoming 255"
+    return Image.fromarray((np.asarray(im).astype(np.float32).clip(0, 65535) / 257).round().astype(np.uint8))
+
 @patch(cls_method=True)
 def _convert(cls:PILBase, im, mode, name):
-    "`im` in `mode`"
+    "`im` in `mode`; 16-bit grey is scaled to 8 bits, where PIL's `convert` would clip it at 255"
+    if im.mode == mode: return im
+    if im.mode in _int_modes and mode not in _int_modes: im = _bytes_from_16bit(im)
     return im if im.mode == mode else im.convert(mode)
 
 @patch(cls_method=True)
