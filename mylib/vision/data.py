@@ -9,7 +9,6 @@ __all__ = ['ImageBlock', 'AddMaskCodes', 'MaskBlock', 'PointBlock', 'bb_pad', 'B
            'show_results', 'box_iou', 'boxes_found', 'ImageDataLoaders', 'SegmentationDataLoaders']
 
 # %% ../../nbs/08_vision.data.ipynb #39946bdf
-from functools import partial
 from pathlib import Path
 import torch
 from torch import Tensor
