@@ -86,7 +86,7 @@ def _merge_tfms(*tfm_lists):
     "The transforms of `tfm_lists`, a later list's replacing earlier lists' of the same class (functions by identity), sorted by `order`"
     res = []
     for tl in tfm_lists:
-        tl = list(L(tl))
+        tl = [t() if isinstance(t, type) and issubclass(t, Transform) else t for t in L(tl)] # a class given for its defaults: `ToTensor`
         keys = {_tfm_key(t) for t in tl}
         res = [t for t in res if _tfm_key(t) not in keys] + tl # within one list, every transform stays (two warps are two warps)
     return sorted(res, key=lambda t: getattr(t, 'order', 0))
