@@ -8,8 +8,8 @@ Docs: https://mylib-dev.github.io/mylib/dispatch.html.md"""
 __all__ = ['func_name', 'signature_types', 'type_distance', 'AmbiguousDispatchError', 'TypeDispatch', 'typedispatch']
 
 # %% ../nbs/01_dispatch.ipynb #dc49300f
-import inspect, sys
-from types import MethodType
+import abc, inspect, sys, typing
+from types import MethodType, UnionType
 from fastcore.basics import patch
 
 # %% ../nbs/01_dispatch.ipynb #99de6731
@@ -17,29 +17,46 @@ def func_name(f):
     "A readable name for a callable: its qualified name, or its type's name for a callable object."
     return getattr(f, '__qualname__', None) or getattr(f, '__name__', None) or type(f).__name__
 
+def _union_members(a):
+    "The members of a union annotation (`int | float`, `Union[int, float]`, a tuple), or `(a,)`."
+    if isinstance(a, tuple): return tuple(t for o in a for t in _union_members(o))
+    if isinstance(a, UnionType) or typing.get_origin(a) is typing.Union: return _union_members(typing.get_args(a))
+    return (a,)
+
 def _as_types(a, name, f):
     "Normalise annotation `a` of parameter `name` of `f` into a tuple of types."
-    if a is inspect.Parameter.empty or a is None: return (object,)
-    ts = a if isinstance(a, tuple) else (a,)
+    if a is inspect.Parameter.empty or a is None or a is typing.Any: return (object,)
+    ts = tuple(object if t is typing.Any else type(None) if t is None else t for t in _union_members(a))
     for t in ts:
-        if not isinstance(t, type): raise TypeError(f"{func_name(f)}: annotation {t!r} of parameter `{name}` is not a type (or tuple of types)")
+        if not isinstance(t, type): raise TypeError(f"{func_name(f)}: annotation {t!r} of parameter `{name}` is not a type (or a union of types)")
     return ts
 
+def _params(f):
+    "The parameters of `f`, or None when Python cannot inspect its signature (`operator.itemgetter(0)`, `int`)."
+    try: return inspect.signature(f).parameters.values()
+    except (ValueError, TypeError): return None
+
 def _dispatched_params(f, n):
-    "The first `n` positional parameters of `f`, after `self`."
-    ps = [p for p in inspect.signature(f).parameters.values()
-          if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    "The first `n` positional parameters of `f`, after `self` (none for a callable without an inspectable signature)."
+    ps = [p for p in (_params(f) or ()) if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     return (ps[1:] if ps and ps[0].name == 'self' else ps)[:n]
 
 def signature_types(f, n=2):
     "Types accepted by the first `n` dispatched parameters of `f` (after `self`), as a tuple of tuples."
+    if _params(f) is None: return ((object,),) # nothing to read: it takes anything
     return tuple(_as_types(p.annotation, p.name, f) for p in _dispatched_params(f, n))
 
 # %% ../nbs/01_dispatch.ipynb #3bded9c7
+def _abc_distance(t, a, mro):
+    "Distance from `t` to an annotation `a` that `t` subclasses without having it in its MRO (an ABC), or None."
+    if not issubclass(t, a): return None
+    return len(mro) - 2 + 1 / len(a.__mro__) # after the last real base, before `object`; deeper ABCs first
+
 def type_distance(t, ann):
     "MRO distance from type `t` to the closest type in `ann` (a tuple), or None if `t` matches none."
     mro = t.__mro__
-    ds = [mro.index(a) for a in ann if a in mro]
+    ds = [mro.index(a) if a in mro else _abc_distance(t, a, mro) for a in ann]
+    ds = [d for d in ds if d is not None]
     return min(ds) if ds else None
 
 # %% ../nbs/01_dispatch.ipynb #e66a3ff2
@@ -59,7 +76,7 @@ class TypeDispatch:
                  name=None, # for messages; defaults to the first function's name
                  bases=()): # dispatchers searched in order (their own functions) when none here matches
         self.n,self.name,self.bases = n,name,tuple(bases)
-        self.funcs,self._nreq,self._cache,self._seen = {},{},{},TypeDispatch.version # _nreq: how many dispatched arguments a candidate needs
+        self.funcs,self._nreq,self._cache,self._seen,self._abc = {},{},{},TypeDispatch.version,abc.get_cache_token() # _nreq: how many dispatched arguments a candidate needs
         for f in funcs: self.add(f)
 
     def add(self, f):
@@ -100,7 +117,8 @@ def _local(self:TypeDispatch, types):
 @patch
 def lookup(self:TypeDispatch, *types):
     "The function to call for argument `types`, then from each of `bases` in turn (their own functions); None if none matches."
-    if self._seen != TypeDispatch.version: self._cache,self._seen = {},TypeDispatch.version
+    if self._seen != TypeDispatch.version or self._abc != abc.get_cache_token():
+        self._cache,self._seen,self._abc = {},TypeDispatch.version,abc.get_cache_token()
     try: return self._cache[types]
     except KeyError: pass
     key,types = types,types[:self.n]

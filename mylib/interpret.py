@@ -115,6 +115,11 @@ def _title(self:Interpretation, i, old):
     return f"{old}\nloss {float(self.losses[i]):.2f}" if old else f"loss {float(self.losses[i]):.2f}"
 
 @patch
+def _heading(self:Interpretation):
+    "What the parts of the titles are, shown above the figure (None when the titles say it themselves)"
+    return None
+
+@patch
 def _show(self:Interpretation, x, y, samples, outs, idxs, **kwargs):
     "Lay the samples out as `show_results` does for their types, the first axis of each titled by `_title`"
     ctxs = show_results(x, y, samples, outs, max_n=len(samples), **kwargs)
@@ -122,6 +127,7 @@ def _show(self:Interpretation, x, y, samples, outs, idxs, **kwargs):
     for j,i in enumerate(idxs):
         ax = ctxs[j * per]
         ax.set_title(self._title(i, ax.get_title()), color=ax.title.get_color())
+    if self._heading(): ctxs[0].figure.suptitle(self._heading(), weight='bold')
     return ctxs
 
 @patch
@@ -208,6 +214,9 @@ def _title(self:ClassificationInterpretation, i, old):
     "prediction/actual / loss / probability of the prediction"
     v = self.vocab
     return f"{v[int(self.decoded[i])]}/{v[int(self.targs[i])]} / {float(self.losses[i]):.2f} / {float(self.probs[i]):.2f}"
+
+@patch
+def _heading(self:ClassificationInterpretation): return "Prediction/Actual / Loss / Probability of the prediction"
 
 # %% ../nbs/20_interpret.ipynb #5a6124d2
 @patch

@@ -8,7 +8,7 @@ Docs: https://mylib-dev.github.io/mylib/data.block.html.md"""
 __all__ = ['TransformBlock', 'CategoryBlock', 'MultiCategoryBlock', 'RegressionBlock', 'DataBlock', 'ColumnsToRows']
 
 # %% ../../nbs/06_data.block.ipynb #dc64ccd0
-import copy, os, reprlib
+import copy, os
 from contextlib import contextmanager, nullcontext
 from functools import partial
 import numpy as np
@@ -19,7 +19,7 @@ from fastcore.foundation import L
 from ..torch_core import to_device
 from ..dispatch import func_name
 from ..transform import Transform, ItemTransform, Pipeline
-from ..torch_core import add_note
+from ..torch_core import add_note, describe_value, short_repr
 from .core import TfmdLists, Datasets, TfmdDL, DataLoaders, get_item, ItemsView
 from .transforms import (ArgsRepr, RandomSplitter, ItemGetter, Categorize, MultiCategorize, OneHotEncode,
                                    EncodedMultiCategorize, RegressionSetup)
@@ -86,7 +86,7 @@ def _merge_tfms(*tfm_lists):
     "The transforms of `tfm_lists`, a later list's replacing earlier lists' of the same class (functions by identity), sorted by `order`"
     res = []
     for tl in tfm_lists:
-        tl = list(L(tl))
+        tl = [t() if isinstance(t, type) and issubclass(t, Transform) else t for t in L(tl)] # a class given for its defaults: `ToTensor`
         keys = {_tfm_key(t) for t in tl}
         res = [t for t in res if _tfm_key(t) not in keys] + tl # within one list, every transform stays (two warps are two warps)
     return sorted(res, key=lambda t: getattr(t, 'order', 0))
@@ -145,7 +145,9 @@ class _Getter(ItemTransform):
     def __init__(self, f): super().__init__(); self.f = f
     @property
     def name(self): return _tfm_name(self.f)
-    def encodes(self, o): return self.f(o)
+    def encodes(self, o):
+        try: return self.f(o)
+        except Exception as e: raise add_note(e, f"the getter {self.name} failed on the item {describe_value(o)}")
 
 def _as_getter(f): return f if isinstance(f, Transform) else _Getter(f)
 
@@ -163,8 +165,10 @@ def _get_items(self:DataBlock, source):
         raise TypeError(f"DataBlock: the source '{source}' is a path, but there is no `get_items` to find items in it; "
                         "pass one, e.g. `get_items=get_image_files`")
     else: items = source
-    if not len(items): raise ValueError(f"DataBlock: no items in the source{' (from ' + _tfm_name(self.get_items) + ')' if self.get_items else ''}")
-    return items
+    if len(items): return items
+    if hasattr(self.get_items, 'no_files_error'): raise self.get_items.no_files_error(source, who='DataBlock') # a `FileGetter` says what it searched
+    where = f" '{source}'" if isinstance(source, (str, os.PathLike)) else ''
+    raise ValueError(f"DataBlock: no items in the source{where}{' (from ' + _tfm_name(self.get_items) + ')' if self.get_items else ''}")
 
 # %% ../../nbs/06_data.block.ipynb #819af079
 def _set_up_tls(items, tfms, splits,
@@ -217,6 +221,17 @@ def dataloaders(self:DataBlock,
     return dsets.dataloaders(path=path, bs=bs, val_bs=val_bs, shuffle=shuffle, device=device, dl_type=self.dl_type,
                              after_item=item_tfms, after_batch=batch_tfms, **{**self.dls_kwargs, **kwargs})
 
+# %% ../../nbs/06_data.block.ipynb #ad98b8ea
+@patch
+def new(self:DataBlock,
+        item_tfms=None, # transforms on each sample, merged with the blocks'
+        batch_tfms=None): # transforms on each batch, merged with the blocks'
+    "A copy of this `DataBlock` with other `item_tfms` and `batch_tfms`"
+    res = copy.copy(self)
+    res.item_tfms = _merge_tfms(*(b.item_tfms for b in self.blocks), item_tfms)
+    res.batch_tfms = _merge_tfms(*(b.batch_tfms for b in self.blocks), batch_tfms)
+    return res
+
 # %% ../../nbs/06_data.block.ipynb #83f41b7c
 class ColumnsToRows(ArgsRepr):
     "Items as rows `(col0[i], col1[i], ...)` of the columns `get_items(source)` (or `source`) returns"
@@ -240,32 +255,10 @@ def from_columns(cls:DataBlock,
     return cls(blocks=blocks, getters=getters, get_items=ColumnsToRows(get_items), **kwargs)
 
 # %% ../../nbs/06_data.block.ipynb #b03d04ba
-class _ValueRepr(reprlib.Repr):
-    "`repr` cut to a line: short strings, lists and dicts"
-    maxlist = maxtuple = maxset = maxdict = 6
-    maxstring = maxother = 50
-
-_vrepr = _ValueRepr()
-
-def _values(t):
-    "The values of a tensor with a few elements, rounded"
-    v = t.detach().cpu().as_subclass(Tensor).tolist()
-    if t.is_floating_point(): v = round(v, 4) if t.ndim == 0 else [round(o, 4) for o in v]
-    return v
-
-def _fmt(o, depth=0):
-    "`o` described in one line: type, shape and dtype of tensors and arrays (values when tiny), a cut repr otherwise"
-    if isinstance(o, Tensor):
-        s = f"{type(o).__name__} {tuple(o.shape)} {str(o.dtype).replace('torch.', '')}"
-        return s + (f" = {_values(o)}" if o.ndim <= 1 and o.numel() <= 6 else '')
-    if isinstance(o, np.ndarray): return f"ndarray {tuple(o.shape)} {o.dtype}"
-    if isinstance(o, (tuple, list)) and depth < 2 and any(isinstance(e, (Tensor, np.ndarray, tuple, list)) for e in o):
-        return f"{type(o).__name__}({', '.join(_fmt(e, depth + 1) for e in o[:4])}{', ...' if len(o) > 4 else ''})"
-    if isinstance(o, os.PathLike):
-        s = str(o)
-        return f"{type(o).__name__} '{s if len(s) <= 50 else '...' + s[-47:]}'"
-    if hasattr(o, 'iloc') and getattr(o, 'ndim', 0) == 1: return f"row {o.name!r} {_vrepr.repr(o.to_dict())}" # a DataFrame row
-    return f"{type(o).__name__} {_vrepr.repr(o)}"
+def _fmt(o):
+    "`o` described in one line (see `describe_value`), tiny tensors with their values, a DataFrame row by its fields"
+    if hasattr(o, 'iloc') and getattr(o, 'ndim', 0) == 1: return f"row {o.name!r} {short_repr(o.to_dict())}"
+    return describe_value(o, values=True)
 
 # %% ../../nbs/06_data.block.ipynb #3792e184
 @contextmanager

@@ -6,8 +6,8 @@ Docs: https://mylib-dev.github.io/mylib/vision.core.html.md"""
 
 # %% auto #0
 __all__ = ['PILBase', 'PILImage', 'PILImageBW', 'PILMask', 'verify_image', 'verify_images', 'image2tensor', 'LabeledBBox',
-           'Frame', 'item_size', 'FrameTransform', 'Resize', 'RandomResizedCrop', 'CropPad', 'RandomCrop',
-           'DihedralItem', 'FlipItem', 'PointScaler']
+           'PadMode', 'Frame', 'item_size', 'FrameTransform', 'ResizeMethod', 'Resize', 'RandomResizedCrop', 'CropPad',
+           'RandomCrop', 'DihedralItem', 'FlipItem', 'PointScaler']
 
 # %% ../../nbs/07_vision.core.ipynb #059fa4ae
 import io, math, os, random
@@ -22,7 +22,7 @@ from PIL import Image, UnidentifiedImageError
 from fastcore.basics import patch
 from fastcore.foundation import L
 from ..torch_core import (TensorImageBase, TensorImage, TensorImageBW, TensorMask, TensorPoint, TensorBBox, show_image,
-                              cast, add_note)
+                              cast, add_note, tuple_like)
 from ..transform import ItemTransform, DisplayedTransform, RandTransform
 from ..data.transforms import ToTensor
 from ..serialize import register
@@ -88,6 +88,7 @@ def _to_array(o, who):
     if o.ndim not in (2, 3): raise ValueError(f"{who}: expected an image of shape (h, w), (h, w, c) or, for tensors, (c, h, w); got {o.shape}")
     if o.dtype == bool: return o.astype(np.uint8)
     if np.issubdtype(o.dtype, np.floating): return (o.clip(0, 1) * 255).round().astype(np.uint8)  # floats are taken in [0, 1]
+    if o.dtype == np.uint16: return o if o.ndim == 2 else (o / 257).round().astype(np.uint8)  # 16-bit: PIL's `I;16`, or colour scaled to bytes
     if o.dtype != np.uint8: return o.astype(np.int32) if o.max(initial=0) > 255 or o.min(initial=0) < 0 else o.astype(np.uint8)
     return o
 
@@ -111,9 +112,17 @@ def _mode_for(cls:PILBase, src_mode, mode):
     "The mode an image in `src_mode` will have once converted for this class"
     return mode
 
+_int_modes = ('I', 'I;16', 'I;16B', 'I;16L', 'I;16N')  # PIL's 16- and 32-bit integer grey
+
+def _bytes_from_16bit(im):
+    "An integer grey image (16-bit, or 32-bit taken as 16-bit) as 8 bits, 65535 becoming 255"
+    return Image.fromarray((np.asarray(im).astype(np.float32).clip(0, 65535) / 257).round().astype(np.uint8))
+
 @patch(cls_method=True)
 def _convert(cls:PILBase, im, mode, name):
-    "`im` in `mode`"
+    "`im` in `mode`; 16-bit grey is scaled to 8 bits, where PIL's `convert` would clip it at 255"
+    if im.mode == mode: return im
+    if im.mode in _int_modes and mode not in _int_modes: im = _bytes_from_16bit(im)
     return im if im.mode == mode else im.convert(mode)
 
 @patch(cls_method=True)
@@ -289,7 +298,11 @@ class LabeledBBox(namedtuple('LabeledBBox', 'bbox lbl')):
         return self.bbox.show(ctx=ctx, labels=[str(o) for o in lbl], **kwargs)
 
 # %% ../../nbs/07_vision.core.ipynb #36344ecf
-_pad_modes = ('zeros', 'border', 'reflection')
+class PadMode:
+    "The padding modes, as names to tab-complete: `PadMode.Reflection == 'reflection'`"
+    Zeros, Border, Reflection = 'zeros', 'border', 'reflection'
+
+_pad_modes = (PadMode.Zeros, PadMode.Border, PadMode.Reflection)
 
 def _src_idx(n_out, start, n, pad_mode):
     "For output positions 0..n_out-1 along an axis, the source indices `start + i` into length `n`, padded: -1 for zeros"
@@ -498,10 +511,14 @@ def _hw(size, who):
     except (TypeError, ValueError): raise ValueError(f"{who}: `size` must be an int or (h, w), got {size!r}") from None
     return (int(h), int(w))
 
+class ResizeMethod:
+    "The ways `Resize` fits an image to a size, as names to tab-complete: `ResizeMethod.Squish == 'squish'`"
+    Crop, Pad, Squish = 'crop', 'pad', 'squish'
+
 @register
 class Resize(FrameTransform):
     "Resize every image of an item to `size` (h, w): crop the excess (`crop`), pad the difference (`pad`), or stretch (`squish`)"
-    _methods = ('crop', 'pad', 'squish')
+    _methods = (ResizeMethod.Crop, ResizeMethod.Pad, ResizeMethod.Squish)
     def __init__(self,
                  size, # (h, w) of the output, or an int for a square
                  method:str='crop', # crop: fill the output, cropping a random part (centre on validation); pad: fit and pad; squish: stretch
@@ -662,7 +679,7 @@ class PointScaler(ItemTransform, DisplayedTransform):
         img = next((o for o in _elements(b) if isinstance(o, (TensorImageBase, Image.Image))), None)
         hw = None if img is None else _size_of(img)
         def f(o):
-            if isinstance(o, tuple): return type(o)._make(map(f, o)) if hasattr(o, '_make') else type(o)(map(f, o))
+            if isinstance(o, tuple): return tuple_like(o, map(f, o))
             if not isinstance(o, TensorPoint): return o
             own = getattr(o, 'img_size', None)
             src = (own or hw) if enc else (hw or own)  # pixels of their own image going in, of the item's image coming out

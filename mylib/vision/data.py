@@ -9,7 +9,6 @@ __all__ = ['ImageBlock', 'AddMaskCodes', 'MaskBlock', 'PointBlock', 'bb_pad', 'B
            'show_results', 'box_iou', 'boxes_found', 'ImageDataLoaders', 'SegmentationDataLoaders']
 
 # %% ../../nbs/08_vision.data.ipynb #39946bdf
-from functools import partial
 from pathlib import Path
 import torch
 from torch import Tensor
@@ -20,7 +19,7 @@ from ..dispatch import typedispatch
 from ..losses import paired_box_iou
 from ..transform import DisplayedTransform
 from ..data.core import DataLoaders, show_batch, show_results, show_any
-from ..data.transforms import (ArgsRepr, ToTensor, IntToFloatTensor, MultiCategorize, get_image_files, parent_label, RegexLabeller,
+from ..data.transforms import (ArgsRepr, ToTensor, IntToFloatTensor, MultiCategorize, get_image_files, ImageGetter, parent_label, RegexLabeller,
                                    ColReader, RandomSplitter, GrandparentSplitter, ColSplitter)
 from ..data.block import TransformBlock, DataBlock, CategoryBlock, MultiCategoryBlock
 from .core import PILImage, PILMask, PointScaler, LabeledBBox
@@ -235,9 +234,9 @@ def from_folder(cls:ImageDataLoaders,
                 **kwargs): # passed to `DataBlock.dataloaders` (`bs`, `device`, `num_workers`...)
     "Images in folders named by their class: `path/train/<class>/*`, `path/valid/<class>/*`, or `path/<class>/*` with `valid_pct`"
     if valid_pct is None:
-        get_items = partial(get_image_files, folders=[*L(train), *L(valid)])
+        get_items = ImageGetter(folders=[*L(train), *L(valid)])
         splitter = GrandparentSplitter(train_name=train, valid_name=valid)
-    else: get_items, splitter = get_image_files, RandomSplitter(valid_pct, seed=seed)
+    else: get_items, splitter = ImageGetter(), RandomSplitter(valid_pct, seed=seed)
     dblock = DataBlock(blocks=(ImageBlock(img_cls), CategoryBlock(vocab=vocab)), get_items=get_items, splitter=splitter,
                        get_y=parent_label, item_tfms=item_tfms, batch_tfms=batch_tfms)
     return _dls_from(cls, dblock, path, path=path, seed=seed, **kwargs)
