@@ -10,7 +10,7 @@ __all__ = ['Transform', 'ItemTransform', 'DisplayedTransform', 'RandTransform', 
 
 # %% ../nbs/02_transform.ipynb #dd32edce
 import inspect, random, torch
-from fastcore.basics import store_attr, patch
+from fastcore.basics import patch
 from fastcore.foundation import L
 from .torch_core import TensorBase, retain_type, cast, to_tv, from_tv, add_note, tuple_like
 from .dispatch import TypeDispatch, func_name

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test command (README, CI): 1) notebooks, package and README in sync and clean, 2) notebooks as tests, 3) pytest.
+# The test command (README, CI): 1) notebooks, package and README in sync and clean, 2) ruff on the package, 3) notebooks as tests, 4) pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +19,7 @@ if git rev-parse --git-dir >/dev/null 2>&1; then
 else
   echo "not a git checkout: skipping the sync check"
 fi
+ruff check mylib # the generated package: names undefined or unused, and the like (rules in pyproject.toml)
 
 # Two notebooks at a time, each with its share of the cores: two processes each running torch's default of one thread
 # per core would fight over them (on 2 cores that made a training notebook several times slower).

@@ -11,16 +11,13 @@ __all__ = ['TransformBlock', 'CategoryBlock', 'MultiCategoryBlock', 'RegressionB
 import copy, os
 from contextlib import contextmanager, nullcontext
 from functools import partial
-import numpy as np
-import torch
-from torch import Tensor
 from fastcore.basics import patch
 from fastcore.foundation import L
 from ..torch_core import to_device
 from ..dispatch import func_name
-from ..transform import Transform, ItemTransform, Pipeline
+from ..transform import Transform, ItemTransform
 from ..torch_core import add_note, describe_value, short_repr
-from .core import TfmdLists, Datasets, TfmdDL, DataLoaders, get_item, ItemsView
+from .core import TfmdLists, Datasets, TfmdDL, get_item, ItemsView
 from .transforms import (ArgsRepr, RandomSplitter, ItemGetter, Categorize, MultiCategorize, OneHotEncode,
                                    EncodedMultiCategorize, RegressionSetup)
 from ..serialize import register
@@ -324,7 +321,7 @@ def summary(self:DataBlock,
 
     with _step(f"creating the loader ({self.dl_type.__name__})"):
         dl = self.dl_type(train, bs=bs, after_item=item_tfms, after_batch=batch_tfms, do_setup=False, **{**self.dls_kwargs, **kwargs})
-    print(f"\nItem transforms (after_item), on that sample:")
+    print("\nItem transforms (after_item), on that sample:")
     with _step("setting up the item transforms on the training items"): dl.after_item.setup(dl.dataset)
     sample = _walk(dl.after_item, sample, "item transforms")
     with _step(f"item transforms on training items 1 to {n - 1}"): rest = [dl.after_item(o) for o in rest]

@@ -21,7 +21,7 @@ from torch import Tensor
 from fastcore.basics import store_attr
 from fastcore.foundation import L
 from ..torch_core import TensorImage, TensorMask, TensorCategory, TensorMultiCategory, show_title
-from ..transform import DisplayedTransform, MappedItems, Pipeline
+from ..transform import DisplayedTransform, MappedItems
 from ..serialize import register
 
 # %% ../../nbs/05_data.transforms.ipynb #a92bbdfc

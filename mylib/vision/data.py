@@ -19,7 +19,7 @@ from ..dispatch import typedispatch
 from ..losses import paired_box_iou
 from ..transform import DisplayedTransform
 from ..data.core import DataLoaders, show_batch, show_results, show_any
-from ..data.transforms import (ArgsRepr, ToTensor, IntToFloatTensor, MultiCategorize, get_image_files, ImageGetter, parent_label, RegexLabeller,
+from ..data.transforms import (ArgsRepr, ToTensor, IntToFloatTensor, MultiCategorize, ImageGetter, parent_label, RegexLabeller,
                                    ColReader, RandomSplitter, GrandparentSplitter, ColSplitter)
 from ..data.block import TransformBlock, DataBlock, CategoryBlock, MultiCategoryBlock
 from .core import PILImage, PILMask, PointScaler, LabeledBBox

@@ -11,7 +11,6 @@ __all__ = ['small_cnn', 'get_arch', 'classifier_dls', 'classifier_learner', 'tra
 # %% ../../nbs/23_vision.train.ipynb #a1fa69d1
 import argparse, os, sys, time, subprocess
 from pathlib import Path
-import torch
 from torch import nn
 from ..torch_core import set_seed
 from ..layers import ConvLayer, Flatten
@@ -25,7 +24,7 @@ from .models.xresnet import xresnet18, xresnet34, xresnet50
 from ..learner import Learner, load_learner
 from ..metrics import accuracy
 from ..interpret import ClassificationInterpretation
-import mylib.callback.schedule, mylib.callback.progress
+import mylib.callback.schedule, mylib.callback.progress # noqa: F401 (they add `fine_tune` and the progress bar to `Learner`)
 from ..serialize import register
 
 # %% ../../nbs/23_vision.train.ipynb #0323ea81
