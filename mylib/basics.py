@@ -32,5 +32,4 @@ from .callback.tensorboard import *
 from .distributed import *
 from .interpret import *
 
-del synth_dls, RegModel  # test fixtures exported by `13a_learner`, not a user's names
 __all__ = [k for k in globals() if not k.startswith('_')]  # every name above, for `import *` and the tools that read `__all__`

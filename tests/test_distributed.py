@@ -6,7 +6,8 @@ import torch
 WORKER = textwrap.dedent('''
     import json, sys, torch
     from pathlib import Path
-    from mylib.learner import Learner, synth_dls, RegModel
+    from mylib.learner import Learner
+    from mylib.test_utils import synth_dls, RegModel
     from mylib.optimizer import SGD
     from mylib.metrics import rmse, R2Score, AccumMetric
     from mylib.distributed import gather_objects, rank0_first
@@ -83,7 +84,8 @@ def ranks(tmp_path_factory):
 @pytest.fixture(scope='module')
 def single():
     "The same training in one process, with the global batch size of the two (32)"
-    from mylib.learner import Learner, synth_dls, RegModel
+    from mylib.learner import Learner
+    from mylib.test_utils import synth_dls, RegModel
     from mylib.optimizer import SGD
     from mylib.metrics import rmse, R2Score, AccumMetric
     def median_ae(pred, targ): return (pred - targ).abs().median()

@@ -59,8 +59,8 @@ print(json.dumps(dict(basics=sorted(k for k in b if k != '__builtins__'), vision
                       tv=[v[n] is getattr(tvm, n) for n in ('resnet18', 'resnet34', 'resnet50')],
                       heavy=[m for m in ('tensorboard', 'torch.utils.tensorboard', 'sklearn') if m in sys.modules])))
 '''
-FIXTURES = {'synth_dls', 'RegModel'}  # test fixtures the notebooks export for now (a test-utilities module will hold them)
-NOT_BASICS = {'mylib.serialize'}  # generic names (`register`, `get_config`, `builder`): `from mylib.serialize import ...`
+FIXTURES = {'synth_dls', 'RegModel'}  # test fixtures, in `mylib.test_utils`: never star-imported
+NOT_BASICS = {'mylib.serialize', 'mylib.test_utils'}  # generic names (`register`, `get_config`, `builder`): `from mylib.serialize import ...`
 NOT_VISION = {'mylib.vision.gan'}  # as fastai's vision.all: `from mylib.vision.gan import *`
 
 def test_star_imports_give_a_users_names(python):
@@ -74,7 +74,7 @@ def test_star_imports_give_a_users_names(python):
     assert basics <= vision and {'vision_learner', 'unet_learner', 'ImageDataLoaders', 'aug_transforms', 'make_shapes', 'xresnet18',
                                  'resnet18', 'resnet34', 'resnet50', 'Path'} <= vision
     assert r['tv'] == [True] * 3  # torchvision's own builders, which `vision_learner` knows
-    assert not (FIXTURES | {'main'}) & vision, 'test fixtures and the command line are no user names'
+    assert not (FIXTURES | {'main'}) & (vision | basics), 'test fixtures and the command line are no user names'
     assert r['heavy'] == [], f'imported eagerly: {r["heavy"]}'
     for m,names in alls.items():  # every layer's names are there: a new module gets its line in basics.py or vision/all.py
         if m in NOT_BASICS | NOT_VISION: continue
