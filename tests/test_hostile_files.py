@@ -251,7 +251,7 @@ def mutate(config, rng, names):
         elif op == 2: node[k] = rng.choice([None, True, -1, 0, 10**12, 2**63, -2**63, 1e308, float('nan'), '', 'x' * 1000, [], {}, [[[]]], {'@': 'ref', 'id': 0}])
         elif op == 3 and isinstance(node[k], int) and not isinstance(node[k], bool): node[k] = rng.choice([10**6, 10**9, -10**9, 2**31])
         elif op == 4:
-            for _ in range(rng.randint(1, 900)): node[k] = [node[k]]
+            for _ in range(rng.randint(1, 600)): node[k] = [node[k]] # (deeper than json.dumps can write: the DEEP file above)
         elif op == 5: del node[k]
         else: node[rng.choice(names).rsplit('.', 1)[-1]] = {'@': 'fn', 'name': rng.choice(names)}
     return c
