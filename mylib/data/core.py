@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 from fastcore.basics import GetAttr
 from fastcore.foundation import L
-from ..torch_core import get_grid, show_title, to_cpu, retain_type
+from ..torch_core import get_grid, show_title, to_cpu, retain_type, default_device
 from ..dispatch import typedispatch
 from ..transform import Pipeline
 from ..torch_core import add_note
@@ -182,7 +182,8 @@ class TfmdDL(DataLoader):
                  bs=64,
                  after_item=None, before_batch=None, after_batch=None, # transforms for each hook
                  do_setup=True, # set the hooks' transforms up (the validation loader shares the training one's)
-                 **kwargs): # passed to `DataLoader`
+                 **kwargs): # passed to `DataLoader`; `device` defaults to `default_device()` (`device='cpu'` keeps batches on the CPU)
+        if kwargs.get('device') is None: kwargs['device'] = default_device()
         split_idx = getattr(dataset, 'split_idx', None)
         after_item,before_batch,after_batch = (Pipeline(t, split_idx=split_idx) for t in (after_item, before_batch, after_batch))
         super().__init__(dataset, bs=bs, after_item=after_item, before_batch=before_batch, after_batch=after_batch, **kwargs)
