@@ -15,6 +15,7 @@ __all__ = ['short_repr', 'apply', 'default_device', 'to_device', 'to_cpu', 'to_n
 import copy, math, os, random, reprlib, sys
 from sys import getrefcount
 from collections import defaultdict
+from collections.abc import Mapping
 import numpy as np
 import torch
 from torch import Tensor
@@ -119,6 +120,9 @@ def describe_value(o, # any value
         s = f"{type(o).__name__} {tuple(o.shape)} {str(o.dtype).replace('torch.', '')}"
         return s + (f" = {_values(o)}" if values and o.ndim <= 1 and o.numel() <= 6 else '')
     if isinstance(o, np.ndarray): return f"ndarray {tuple(o.shape)} {o.dtype}"
+    if isinstance(o, Mapping) and depth < 2:
+        kvs = list(o.items())
+        return f"{type(o).__name__}({', '.join(f'{k!r}: {describe_value(v, values, depth + 1)}' for k,v in kvs[:4])}{', ...' if len(kvs) > 4 else ''})"
     if isinstance(o, (tuple, list)) and depth < 2 and any(isinstance(e, (Tensor, np.ndarray, tuple, list, os.PathLike)) for e in o):
         return f"{type(o).__name__}({', '.join(describe_value(e, values, depth + 1) for e in o[:4])}{', ...' if len(o) > 4 else ''})"
     if isinstance(o, os.PathLike):

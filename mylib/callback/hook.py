@@ -14,7 +14,7 @@ import torch
 from torch import nn, Tensor
 from fastcore.basics import patch, store_attr
 from fastcore.foundation import L
-from ..torch_core import apply, to_cpu, add_note
+from ..torch_core import apply, to_cpu, add_note, describe_value
 from .core import Callback
 from ..learner import Learner
 
@@ -50,13 +50,7 @@ class Hook:
 
     def __repr__(self):
         state = 'removed' if self.removed else 'forward' if self.is_forward else 'backward'
-        return f"Hook({state}, {type(self.m).__name__}, stored: {_describe(self.stored)})"
-
-def _describe(o):
-    "A short description of what a hook stored."
-    if isinstance(o, Tensor): return f"Tensor{tuple(o.shape)}"
-    if isinstance(o, (tuple, list)): return f"{type(o).__name__}[{', '.join(_describe(x) for x in o)}]"
-    return type(o).__name__ if o is not None else 'None'
+        return f"Hook({state}, {type(self.m).__name__}, stored: {describe_value(self.stored)})"
 
 # %% ../../nbs/17_callback.hook.ipynb #6bb1e91d
 class Hooks:

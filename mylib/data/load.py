@@ -19,7 +19,7 @@ from torch.utils.data import IterableDataset, TensorDataset, get_worker_info
 from torch.utils.data import DataLoader as _TorchDataLoader
 from ..torch_core import apply, to_device
 from ..transform import Pipeline, Transform
-from ..torch_core import add_note
+from ..torch_core import add_note, describe_value
 from ..serialize import register, made_by
 
 # %% ../../nbs/03_data.load.ipynb #0fd3e3dd
@@ -98,15 +98,6 @@ def _name(f):
     qn = getattr(f, '__qualname__', None)
     if qn is None: return type(f).__name__
     return f.__name__ if '<locals>' in qn else qn  # `Class.method`, but not `outer.<locals>.<lambda>`
-
-def _describe(o, depth=0):
-    "The type of `o`, with shapes of tensors and the types inside containers, e.g. `tuple(TensorImage (3, 8, 8), int)`"
-    if isinstance(o, (Tensor, np.ndarray)): return f"{type(o).__name__} {tuple(o.shape)}"
-    if isinstance(o, (tuple, list, Mapping)) and depth < 2:
-        kvs = list(o.items()) if isinstance(o, Mapping) else list(enumerate(o))
-        parts = [(f"{k!r}: " if isinstance(o, Mapping) else '') + _describe(v, depth + 1) for k, v in kvs[:4]]
-        return f"{type(o).__name__}({', '.join(parts)}{', ...' if len(kvs) > 4 else ''})"
-    return type(o).__name__
 
 def _short(idxs, limit=8):
     "Indices `idxs` as a short string"
@@ -187,7 +178,7 @@ class InMemory:
 
     def __len__(self): return len(self.cols[0])
     def __getitem__(self, i): return self.cols[0][i] if self.single else tuple(c[i] for c in self.cols)
-    def __repr__(self): return f"InMemory({len(self)} rows: {', '.join(_describe(c) for c in self.cols)})"
+    def __repr__(self): return f"InMemory({len(self)} rows: {', '.join(describe_value(c) for c in self.cols)})"
 
     @staticmethod
     def accepts(data):
@@ -316,17 +307,17 @@ class DataLoader:
         "`after_item` on item `x`, number `i` (in the dataset, or of the stream `where`)"
         if self.after_item is None: return x
         try: return self.after_item(x)
-        except Exception as e: raise add_note(e, f"DataLoader: in after_item {_name(self.after_item)}, on item {i}{where}, a {_describe(x)}")
+        except Exception as e: raise add_note(e, f"DataLoader: in after_item {_name(self.after_item)}, on item {i}{where}, a {describe_value(x)}")
 
     def create_batch(self, items): # a list of items
         "A batch from `items`: `before_batch`, then `collate_fn`"
         if self.before_batch is not None:
             try: items = self.before_batch(items)
             except Exception as e:
-                raise add_note(e, f"DataLoader: in before_batch {_name(self.before_batch)}, on a list of {len(items)} items like {_describe(items[0]) if len(items) else '-'}")
+                raise add_note(e, f"DataLoader: in before_batch {_name(self.before_batch)}, on a list of {len(items)} items like {describe_value(items[0]) if len(items) else '-'}")
         try: return self.collate_fn(items)
         except Exception as e:
-            raise add_note(e, f"DataLoader: in collate_fn {_name(self.collate_fn)}, on a list of {len(items)} items like {_describe(items[0]) if len(items) else '-'}")
+            raise add_note(e, f"DataLoader: in collate_fn {_name(self.collate_fn)}, on a list of {len(items)} items like {describe_value(items[0]) if len(items) else '-'}")
 
     @property
     def _fast(self):
@@ -432,11 +423,11 @@ class DataLoader:
         if self._pin and not pinned: b = apply(_pin_one, b)
         if self.device is not None:
             try: b = to_device(b, self.device, non_blocking=self._pin)
-            except Exception as e: raise add_note(e, f"DataLoader: moving batch {i}, a {_describe(b)}, to {self.device}")
+            except Exception as e: raise add_note(e, f"DataLoader: moving batch {i}, a {describe_value(b)}, to {self.device}")
         if self.after_batch is None: return b
         try:
             with _threads(self._cpu_threads()): return self.after_batch(b)
-        except Exception as e: raise add_note(e, f"DataLoader: in after_batch {_name(self.after_batch)}, on batch {i}, a {_describe(b)}")
+        except Exception as e: raise add_note(e, f"DataLoader: in after_batch {_name(self.after_batch)}, on batch {i}, a {describe_value(b)}")
 
     def __iter__(self):
         "The batches of a new epoch (from the batch `load_state_dict` said, when it put the loader inside an epoch)"

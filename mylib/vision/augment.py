@@ -16,17 +16,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 from fastcore.meta import delegates
-from ..torch_core import TensorImage, TensorImageBase, TensorMask, TensorPoint, TensorBBox, TensorMultiCategory
+from ..torch_core import describe_value, TensorImage, TensorImageBase, TensorMask, TensorPoint, TensorBBox, TensorMultiCategory
 from ..transform import RandTransform
 from ..data.transforms import Normalize
 from ..serialize import register
 
 # %% ../../nbs/09_vision.augment.ipynb #ab35ef67
-def _describe(b):
-    "A short description of batch `b` for error messages, e.g. `(TensorImage (2, 3, 8, 8), TensorCategory (2,))`"
-    one = lambda o: f"{type(o).__name__} {tuple(o.shape)}" if isinstance(o, Tensor) else type(o).__name__
-    return f"({', '.join(one(o) for o in b)})" if isinstance(b, tuple) else one(b)
-
 def batch_geometry(b, # a batch: a tuple of semantic tensors, or one of them
                    who:str='augment'): # named in errors
     "`(bs, (h, w), device)` of batch `b`, read from its first image or mask, else from points or boxes with `img_size`"
@@ -41,7 +36,7 @@ def batch_geometry(b, # a batch: a tuple of semantic tensors, or one of them
         if isinstance(o, TensorPoint) and o.ndim == 3 and getattr(o, 'img_size', None) is not None:
             return o.shape[0], tuple(o.img_size), o.device
     raise ValueError(f"{who}: expected a batch with a TensorImage (bs, c, h, w), a TensorMask (bs, h, w), "
-                     f"or points or boxes (bs, n, 2|4) with `img_size`; got {_describe(b)}")
+                     f"or points or boxes (bs, n, 2|4) with `img_size`; got {describe_value(b)}")
 
 # %% ../../nbs/09_vision.augment.ipynb #94cfe193
 def _uniform(lo, hi, bs, device): return torch.empty(bs, device=device).uniform_(lo, hi)
