@@ -8,14 +8,19 @@ Docs: https://mylib-dev.github.io/mylib/dispatch.html.md"""
 __all__ = ['func_name', 'signature_types', 'type_distance', 'AmbiguousDispatchError', 'TypeDispatch', 'typedispatch']
 
 # %% ../nbs/01_dispatch.ipynb #dc49300f
-import abc, inspect, sys, typing
+import abc, functools, inspect, sys, typing
 from types import MethodType, UnionType
 from fastcore.basics import patch
 
 # %% ../nbs/01_dispatch.ipynb #99de6731
 def func_name(f):
-    "A readable name for a callable: its qualified name, or its type's name for a callable object."
-    return getattr(f, '__qualname__', None) or getattr(f, '__name__', None) or type(f).__name__
+    "A readable name for a callable, the one every message and repr of mylib uses: an object's own `name` (a transform's, a metric's), a partial's function's, a function's qualified name (its bare name when it was defined inside another), else its type's name"
+    if isinstance(f, functools.partial): return func_name(f.func)
+    name = getattr(f, 'name', None)
+    if isinstance(name, str) and not isinstance(f, type): return name
+    qn = getattr(f, '__qualname__', None)
+    if isinstance(qn, str): return getattr(f, '__name__', qn) if '<locals>' in qn else qn # `Class.method`, not `outer.<locals>.<lambda>`
+    return getattr(f, '__name__', None) or type(f).__name__
 
 def _union_members(a):
     "The members of a union annotation (`int | float`, `Union[int, float]`, a tuple), or `(a,)`."

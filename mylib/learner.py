@@ -22,6 +22,7 @@ from .callback.core import (Callback, sort_by_run, CancelFitException, CancelEpo
 from .optimizer import Adam, norm_params
 from .losses import CrossEntropyLossFlat, BCEWithLogitsLossFlat, MSELossFlat, reduction_as
 from .serialize import atomic_save, to_config, save_object, load_object, is_pickle, LoadError, register
+from .dispatch import func_name
 
 # %% ../nbs/13a_learner.ipynb #7bbe9c01
 @register
@@ -410,8 +411,7 @@ class AvgMetric(Metric):
     def value(self): return self.total / self.count if self.count else None
     @property
     def name(self):
-        f = getattr(self.func, 'func', self.func) # a `partial` is named after its function
-        return getattr(f, 'name', None) or getattr(f, '__name__', type(f).__name__)
+        return func_name(self.func) # a `partial` is named after its function
 
 @register
 class AvgLoss(Metric):

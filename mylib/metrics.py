@@ -25,6 +25,7 @@ from .losses import paired_box_iou, box_pairs
 from .learner import Metric, AvgMetric, AvgLoss, AvgSmoothLoss
 from .callback.core import camel2snake
 from .serialize import register
+from .dispatch import func_name
 
 # %% ../nbs/13b_metrics.ipynb #33a087fc
 _all_ = ['Metric', 'AvgMetric', 'AvgLoss', 'AvgSmoothLoss']
@@ -221,7 +222,6 @@ def _activate(pred, activation, dim):
     if activation == 'sigmoid': return pred.sigmoid()
     return F.softmax(pred, dim=dim).select(dim, 1) # binary_softmax: the probability of class 1
 
-def _func_name(f): return getattr(getattr(f, 'func', f), '__name__', type(f).__name__) # a `partial` is named after its function
 
 # %% ../nbs/13b_metrics.ipynb #e179c049
 @register
@@ -236,13 +236,13 @@ class AccumMetric(_OnTensors, Metric):
                  flatten:bool=True, # flatten predictions and targets to 1-d, after checking they have as many values
                  name:str|None=None, # shown by the recorder (default: the name of `func`)
                  **kwargs): # passed to `func`
-        if activation is not None and not callable(activation): _check_choice(_func_name(func), 'activation', activation, _activations)
+        if activation is not None and not callable(activation): _check_choice(func_name(func), 'activation', activation, _activations)
         store_attr('func,dim_argmax,activation,thresh,to_np,invert_arg,flatten,kwargs')
         self._name = name
         self.reset()
     def reset(self): self.preds,self.targs = _Store(self.name),_Store(self.name)
     @property
-    def name(self): return self._name or _func_name(self.func)
+    def name(self): return self._name or func_name(self.func)
     def __repr__(self): return f"{type(self).__name__}({self.name})"
 
     def prep(self, pred, targ):

@@ -18,6 +18,7 @@ import torch
 from torch import nn, Tensor
 from fastcore.basics import GetAttr
 from .serialize import register
+from .dispatch import func_name
 
 # %% ../nbs/12_optimizer.ipynb #5a4eb1f6
 def _group_error(msg): return ValueError(f"Optimizer `params`: {msg}")
@@ -77,7 +78,6 @@ def init_state(st:dict, # the group's state: name -> list aligned with `ps`
             if v is None: vs[i] = init(ps[i])
     return vs
 
-def _fn_name(f): return getattr(f, '__name__', None) or _fn_name(getattr(f, 'func', type(f)))
 
 def _required(f):
     "Names of the hyper-parameters `f(ps, gs, st, **hypers)` needs (keywords without a default)"
@@ -163,9 +163,9 @@ class Optimizer(_BaseOptimizer):
         for cb in self.cbs:
             for i, h in enumerate(self.hypers):
                 missing = [k for k in _required(cb) if k not in h]
-                if missing: raise TypeError(f"Optimizer: `{_fn_name(cb)}` needs hyper-parameter(s) {missing}, not set for group {i}; set: {list(h)}")
+                if missing: raise TypeError(f"Optimizer: `{func_name(cb)}` needs hyper-parameter(s) {missing}, not set for group {i}; set: {list(h)}")
 
-    def __repr__(self): return super().__repr__()[:-1] + f"; cbs: {', '.join(_fn_name(cb) for cb in self.cbs)})"
+    def __repr__(self): return super().__repr__()[:-1] + f"; cbs: {', '.join(func_name(cb) for cb in self.cbs)})"
 
     @torch.no_grad()
     def step(self, closure=None):

@@ -228,7 +228,16 @@ class Pipeline:
             except Exception as e: raise add_note(e, f"in transform {f.name} (encodes), called on a {type(o).__name__}")
         return o
 
-    def __repr__(self): return 'Pipeline: ' + (' -> '.join(f.name for f in self.fs) or '(empty)')
+    @property
+    def name(self): return 'Pipeline: ' + (' -> '.join(f.name for f in self.fs) or '(empty)') # what messages call it (see `func_name`)
+    def __repr__(self): return self.name
+
+    def __getattr__(self, k):
+        "The attribute `k` of the first transform that has it."
+        if k.startswith('_') or k == 'fs': raise AttributeError(k)
+        for f in self.fs:
+            if hasattr(f, k): return getattr(f, k)
+        raise AttributeError(f"no transform in {self!r} has an attribute {k!r}")
     def __getitem__(self, i): return self.fs[i]
     def __len__(self): return len(self.fs)
 
@@ -286,13 +295,3 @@ def show(self:Pipeline, o, ctx=None, **kwargs):
     for o_ in (o if isinstance(o, tuple) and not hasattr(o, 'show') else (o,)):
         if hasattr(o_, 'show'): ctx = o_.show(ctx=ctx, **kwargs)
     return ctx
-
-# %% ../nbs/02_transform.ipynb #683722ca
-def _gather_attr(self:Pipeline, k):
-    "The attribute `k` of the first transform that has it."
-    if k.startswith('_') or k == 'fs': raise AttributeError(k)
-    for f in self.fs:
-        if hasattr(f, k): return getattr(f, k)
-    raise AttributeError(f"no transform in {self!r} has an attribute {k!r}")
-
-Pipeline.__getattr__ = _gather_attr # not `@patch`: a module-level function named `__getattr__` would become the module's own

@@ -18,8 +18,9 @@ from torch import Tensor
 from torch.utils.data import IterableDataset, TensorDataset, get_worker_info
 from torch.utils.data import DataLoader as _TorchDataLoader
 from ..torch_core import apply, to_device
-from ..transform import Pipeline, Transform
+from ..transform import Pipeline
 from ..torch_core import add_note, describe_value
+from ..dispatch import func_name
 from ..serialize import register, made_by
 
 # %% ../../nbs/03_data.load.ipynb #0fd3e3dd
@@ -91,14 +92,6 @@ def collate(items): # a non-empty list of items, each any nesting of tuples, lis
     return _collate(list(items), ())
 
 # %% ../../nbs/03_data.load.ipynb #2e2c8dd7
-def _name(f):
-    "A short name for the hook or transform `f`"
-    if isinstance(f, Pipeline): return repr(f)  # 'Pipeline: a -> b'
-    if isinstance(f, Transform): return f.name
-    qn = getattr(f, '__qualname__', None)
-    if qn is None: return type(f).__name__
-    return f.__name__ if '<locals>' in qn else qn  # `Class.method`, but not `outer.<locals>.<lambda>`
-
 def _short(idxs, limit=8):
     "Indices `idxs` as a short string"
     idxs = idxs.tolist() if isinstance(idxs, Tensor) else list(idxs)
@@ -292,7 +285,7 @@ class DataLoader:
         n = self.n
         parts = [f"n={n}" if n is not None else 'iterable', f"bs={self.bs}"]
         parts += [f"{k}={getattr(self, k)!r}" for k in ('shuffle', 'drop_last', 'num_workers', 'seed', 'device') if getattr(self, k)]
-        parts += [f"{k}={_name(getattr(self, k))}" for k in ('sampler', 'batch_sampler', 'after_item', 'before_batch', 'after_batch')
+        parts += [f"{k}={func_name(getattr(self, k))}" for k in ('sampler', 'batch_sampler', 'after_item', 'before_batch', 'after_batch')
                   if getattr(self, k) is not None]
         if self._fast: parts.append('gathered by indexing')
         return f"{type(self).__name__}({', '.join(parts)})"
@@ -307,17 +300,17 @@ class DataLoader:
         "`after_item` on item `x`, number `i` (in the dataset, or of the stream `where`)"
         if self.after_item is None: return x
         try: return self.after_item(x)
-        except Exception as e: raise add_note(e, f"DataLoader: in after_item {_name(self.after_item)}, on item {i}{where}, a {describe_value(x)}")
+        except Exception as e: raise add_note(e, f"DataLoader: in after_item {func_name(self.after_item)}, on item {i}{where}, a {describe_value(x)}")
 
     def create_batch(self, items): # a list of items
         "A batch from `items`: `before_batch`, then `collate_fn`"
         if self.before_batch is not None:
             try: items = self.before_batch(items)
             except Exception as e:
-                raise add_note(e, f"DataLoader: in before_batch {_name(self.before_batch)}, on a list of {len(items)} items like {describe_value(items[0]) if len(items) else '-'}")
+                raise add_note(e, f"DataLoader: in before_batch {func_name(self.before_batch)}, on a list of {len(items)} items like {describe_value(items[0]) if len(items) else '-'}")
         try: return self.collate_fn(items)
         except Exception as e:
-            raise add_note(e, f"DataLoader: in collate_fn {_name(self.collate_fn)}, on a list of {len(items)} items like {describe_value(items[0]) if len(items) else '-'}")
+            raise add_note(e, f"DataLoader: in collate_fn {func_name(self.collate_fn)}, on a list of {len(items)} items like {describe_value(items[0]) if len(items) else '-'}")
 
     @property
     def _fast(self):
@@ -427,7 +420,7 @@ class DataLoader:
         if self.after_batch is None: return b
         try:
             with _threads(self._cpu_threads()): return self.after_batch(b)
-        except Exception as e: raise add_note(e, f"DataLoader: in after_batch {_name(self.after_batch)}, on batch {i}, a {describe_value(b)}")
+        except Exception as e: raise add_note(e, f"DataLoader: in after_batch {func_name(self.after_batch)}, on batch {i}, a {describe_value(b)}")
 
     def __iter__(self):
         "The batches of a new epoch (from the batch `load_state_dict` said, when it put the loader inside an epoch)"

@@ -26,6 +26,7 @@ from ..learner import Learner, Metric, AvgSmoothLoss, TrainEvalCallback, trainab
 from ..data.load import DataLoader
 from ..data.core import DataLoaders
 from ..serialize import register
+from ..dispatch import func_name
 
 # %% ../../nbs/24_vision.gan.ipynb #966740b1
 @register
@@ -155,9 +156,8 @@ class GANLoss:
         with torch.no_grad(): fake = m.generator(*yb) # the critic's turn: the generator's inputs come as targets
         return self.crit_loss_func(pred, m.critic(fake))
 
-    def __repr__(self): return f"GANLoss(gen: {_fname(self.gen_loss_func)}, crit: {_fname(self.crit_loss_func)})"
+    def __repr__(self): return f"GANLoss(gen: {func_name(self.gen_loss_func)}, crit: {func_name(self.crit_loss_func)})"
 
-def _fname(f): return getattr(f, '__name__', None) or repr(f)
 
 # %% ../../nbs/24_vision.gan.ipynb #83f6bd81
 @register
@@ -189,8 +189,8 @@ class GANGenLoss:
         return loss + self.content_weight * self.content_loss(output, *targets)
 
     def __repr__(self):
-        c = '' if self.content_loss is None else f", content: {_fname(self.content_loss)} x {self.content_weight}"
-        return f"GANGenLoss(adv: {_fname(self.adv_loss)} x {self.adv_weight}{c})"
+        c = '' if self.content_loss is None else f", content: {func_name(self.content_loss)} x {self.content_weight}"
+        return f"GANGenLoss(adv: {func_name(self.adv_loss)} x {self.adv_weight}{c})"
 
 @register
 class GANCritLoss:
@@ -205,7 +205,7 @@ class GANCritLoss:
         return (self.adv_loss(real_pred, _labels(real_pred, self.real_label)) +
                 self.adv_loss(fake_pred, _labels(fake_pred, self.fake_label))) / 2
 
-    def __repr__(self): return f"GANCritLoss(adv: {_fname(self.adv_loss)}, labels: real {self.real_label}, fake {self.fake_label})"
+    def __repr__(self): return f"GANCritLoss(adv: {func_name(self.adv_loss)}, labels: real {self.real_label}, fake {self.fake_label})"
 
 # %% ../../nbs/24_vision.gan.ipynb #b830ac5c
 def gan_loss_from_func(loss_gen, # `f(output, target)`: the generator's content loss
@@ -365,7 +365,7 @@ class FixedGANSwitcher(GANSwitcher):
         if self.count >= (self.n_gen if tr.gen_mode else n_crit):
             tr.switch()
             self.count = 0
-    def __repr__(self): return f"FixedGANSwitcher(n_crit={_fname(self.n_crit) if callable(self.n_crit) else self.n_crit}, n_gen={self.n_gen})"
+    def __repr__(self): return f"FixedGANSwitcher(n_crit={func_name(self.n_crit) if callable(self.n_crit) else self.n_crit}, n_gen={self.n_gen})"
 
 # %% ../../nbs/24_vision.gan.ipynb #f1185f25
 class AdaptiveGANSwitcher(GANSwitcher):

@@ -24,6 +24,7 @@ import mylib.callback.schedule # noqa: F401 (it adds `Learner.freeze`, `fine_tun
 from .augment import imagenet_stats
 from .models.xresnet import XResNet
 from ..serialize import register, builder, remember
+from ..dispatch import func_name
 
 # %% ../../nbs/21_vision.learner.ipynb #1ff8768a
 def _children(m): return list(m.children())
@@ -42,8 +43,7 @@ class ArchMeta:
                  stats=imagenet_stats): # per-channel mean and std of the images the family's weights were trained on
         self.cut,self.split,self.stats = cut,split,stats
     def __repr__(self):
-        name = lambda f: getattr(f, '__name__', repr(f))
-        return f"ArchMeta(cut={name(self.cut)}, split={name(self.split)})"
+        return f"ArchMeta(cut={func_name(self.cut)}, split={func_name(self.split)})"
 
 # %% ../../nbs/21_vision.learner.ipynb #a19c1302
 @register
@@ -220,7 +220,7 @@ def _mismatch(m, sd):
 def _strip(sd, prefix): return {k[len(prefix):]: v for k,v in sd.items() if k.startswith(prefix)}
 
 # %% ../../nbs/21_vision.learner.ipynb #c0c2b634
-def _arch_name(arch): return arch if isinstance(arch, str) else getattr(arch, '__name__', None) or getattr(getattr(arch, 'func', None), '__name__', repr(arch))
+def _arch_name(arch): return arch if isinstance(arch, str) else func_name(arch) # a timm model is named by a string
 
 def _arch_kind(arch):
     "'timm' (a model name), 'torchvision' (a builder taking `weights=`) or 'pretrained' (a builder taking `pretrained=`)"
@@ -346,7 +346,7 @@ class TransferSplitter:
         groups = [ps for ps in map(_params, self.split(body)) if ps]
         seen = {id(p) for g in groups for p in g}
         return groups + [[p for p in model.parameters() if id(p) not in seen]]
-    def __repr__(self): return f"TransferSplitter({getattr(self.split, '__name__', self.split)})"
+    def __repr__(self): return f"TransferSplitter({func_name(self.split)})"
 
 # %% ../../nbs/21_vision.learner.ipynb #38e5a915
 def add_normalize(dls, # the `DataLoaders` to change in place
