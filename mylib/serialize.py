@@ -58,7 +58,7 @@ def register(*objs, # classes or functions
         if not callable(o) or '<' in full_name(o): raise TypeError(f"register: expected a class or a named function, got {o!r}")
         _registry[full_name(o)] = o
         if record and isinstance(o, type) and o.__new__ is object.__new__: o.__new__ = staticmethod(_record_new)
-    return objs[0]
+    return objs[0] if len(objs) == 1 else None # the class, when used as a decorator
 
 def made_by(o):
     "The class or builder that made `o`, and the arguments it was given (None when not recorded)"
