@@ -39,6 +39,11 @@ def infer_loss_func(y):
     raise TypeError(f"Learner: cannot infer a loss function for targets of type {type(y).__name__}; pass `loss_func`")
 
 # %% ../nbs/13a_learner.ipynb #31ce3f32
+def _warn_loss():
+    "The warning for a callback that set `learn.loss` in `after_loss`"
+    warnings.warn("a callback set `learn.loss` at `after_loss`, which only changes the loss reported: the backward pass uses "
+                  "`learn.loss_grad`; set that (and `loss`) to change what is trained", stacklevel=4)
+
 class Learner(GetAttr):
     "Trains `model` on `dls` with `loss_func` and an optimizer from `opt_func`, in one loop whose events `cbs` handle."
     _default = 'model'
@@ -64,7 +69,7 @@ class Learner(GetAttr):
         self.training,self.opt,self.epoch,self.n_epoch,self.loss = False,None,0,0,torch.tensor(0.)
         self.start_epoch,self.start_batch = 0,0 # where `fit` starts (see `fit`)
         self.n_skipped = 0 # training steps of the fit thrown away as unusable (a float16 overflow): schedules hold for them (see `MixedPrecision`)
-        self.cbs,self._by_event,self.logger = L(),{},print
+        self.cbs,self._by_event,self.logger = L(),{e: [] for e in event_names},print
         self.metrics = metrics
         if default_cbs: self.add_cbs(default_callbacks())
         self.add_cbs(cbs)
@@ -158,9 +163,10 @@ class Learner(GetAttr):
         self.pred = self.model(*self.xb)
         self('after_pred')
         if len(self.yb):
-            self.loss_grad = self.loss_func(self.pred, *self.yb)
-            self.loss = self.loss_grad.detach()
+            self.loss_grad = grad = self.loss_func(self.pred, *self.yb)
+            self.loss = loss = self.loss_grad.detach()
         self('after_loss')
+        if len(self.yb) and self.loss is not loss and self.loss_grad is grad and self.training: _warn_loss()
         if not self.training or not len(self.yb): return
         self._with_events(self._backward, 'backward', CancelBackwardException)
         self._with_events(self._step, 'step', CancelStepException)
@@ -223,6 +229,12 @@ class Learner(GetAttr):
         "Train for `n_epoch` epochs (from epoch `start_epoch`, batch `start_batch`)."
         if not (isinstance(n_epoch, int) and 0 <= start_epoch <= n_epoch and start_batch >= 0):
             raise ValueError(f"fit: expected 0 <= start_epoch <= n_epoch and start_batch >= 0, got n_epoch={n_epoch!r}, start_epoch={start_epoch}, start_batch={start_batch}")
+        lrs = [v for v in L(lr if lr is not None else self.lr) for v in ((v.start, v.stop) if isinstance(v, slice) else (v,)) if v is not None]
+        if any(float(v) < 0 for v in lrs): raise ValueError(f"fit: the learning rate must be >= 0, got lr={lr if lr is not None else self.lr!r}")
+        if hasattr(self.dls.train, '__len__') and len(self.dls.train) == 0:
+            dl = self.dls.train
+            raise ValueError(f"fit: the training loader yields no batch ({getattr(dl, 'n', '?')} items, bs={getattr(dl, 'bs', '?')}, "
+                             f"drop_last={getattr(dl, 'drop_last', '?')}): lower `bs`, or give it more items")
         with self.added_cbs(cbs):
             if reset_opt or self.opt is None: self.create_opt()
             wd = self.wd if wd is None else wd
@@ -237,7 +249,10 @@ class Learner(GetAttr):
         return self._metrics
 
     @metrics.setter
-    def metrics(self, ms): self._metrics = L(m if isinstance(m, Metric) else AvgMetric(m) for m in L(ms))
+    def metrics(self, ms):
+        bad = [m for m in L(ms) if not callable(m) and not isinstance(m, Metric)]
+        if bad: raise TypeError(f"Learner: metrics must be functions `f(pred, targ)` or `Metric`s, got {bad!r}; e.g. `from mylib.metrics import accuracy`, then metrics=accuracy")
+        self._metrics = L(m if isinstance(m, Metric) else AvgMetric(m) for m in L(ms))
 
     def _prepare_eval(self):
         "Get ready to run the validation loop outside `fit`."

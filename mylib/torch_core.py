@@ -375,13 +375,14 @@ def show_image(im, # (c, h, w) or (h, w) tensor, (h, w, c) or (h, w) array, or P
 def show_title(o, # the title (anything printable)
                ax=None, ctx=None, # the axis (or a dict-like row, with `label`); printed if None
                label=None, # key to set `o` under when `ctx` is not an axis
-               color='black', **kwargs): # passed to `set_title`
+               color='black', **kwargs): # passed to `set_title` when they are text properties (`fontsize`); others (`figsize`, `cmap`, meant for the image) are left out
     "Show `o` as the title of `ax`, below any title it already has"
     ax = ax if ax is not None else ctx
     if ax is None: print(o)
     elif hasattr(ax, 'set_title'):
+        from matplotlib.text import Text
         cur = ax.get_title()
-        ax.set_title(f'{cur}\n{o}' if cur else str(o), color=color, **kwargs)
+        ax.set_title(f'{cur}\n{o}' if cur else str(o), color=color, **{k: v for k,v in kwargs.items() if hasattr(Text, f'set_{k}')})
     elif label is not None: ax[label] = o
     return ax
 

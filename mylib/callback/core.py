@@ -47,6 +47,11 @@ class Callback(GetAttr):
     run_before,run_after = None,None # callback classes this one must run before/after (besides `order`)
     skip_in_lr_find = False # True: stands aside while `lr_find` probes rates (it would track or log a run that is thrown away)
 
+    def __init__(self, **handlers): # functions of no arguments by event, e.g. `Callback(before_fit=f)`
+        bad = [k for k in handlers if k not in event_names]
+        if bad: raise TypeError(f"Callback: {bad} are not events; the events are {', '.join(event_names)}")
+        for k,f in handlers.items(): setattr(self, k, f)
+
     @property
     def name(self):
         "Name of the attribute the learner stores it under: the snake-case class name without `Callback`."
@@ -57,6 +62,7 @@ class Callback(GetAttr):
             warnings.warn(f"{type(self).__name__}.{k} = ... shadows the learner's `{k}` for this callback only; "
                           f"write `self.learn.{k} = ...` to change the learner", stacklevel=2)
         super().__setattr__(k, v)
+        if k in event_names and self.learn is not None: self.learn._index_cbs() # a handler set on the instance is heard from now on
 
     def __repr__(self): return type(self).__name__
 
@@ -70,8 +76,8 @@ class Callback(GetAttr):
         except Exception as e: raise add_note(e, f"in callback {type(self).__name__} at event {event_name}")
 
     def has_event(self, event_name):
-        "Whether this callback defines a method for `event_name`."
-        return callable(getattr(type(self), event_name, None))
+        "Whether this callback handles `event_name`: a method of its class, or a function set on it"
+        return callable(getattr(type(self), event_name, None)) or callable(self.__dict__.get(event_name))
 
     def state_dict(self):
         "What a checkpoint keeps of this callback to resume a fit exactly: None, nothing. A callback with state defines both methods"

@@ -347,7 +347,7 @@ class DataLoader:
         "The indices of each batch of `epoch`: 1-d tensors, or lists from the user's sampler"
         if self.batch_sampler is not None: return self._sampled(self.batch_sampler, epoch)
         if self.sampler is not None: return _chunks(self._sampled(self.sampler, epoch), self.bs, self.drop_last)
-        idxs = self.epoch_order(epoch).split(self.bs)
+        idxs = self.epoch_order(epoch).split(self.bs) if self.n else () # no items: no batch (not one empty batch)
         return idxs[:-1] if self.drop_last and idxs and len(idxs[-1]) < self.bs else idxs
 
     def _tasks(self, epoch, start=0):
