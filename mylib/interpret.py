@@ -13,6 +13,7 @@ from torch import Tensor
 from fastcore.basics import patch, store_attr
 from .torch_core import to_plain, retain_type, get_grid, show_title
 from .learner import Learner, Recorder, GatherPreds
+from .losses import loss_activation, loss_decodes
 from .data.load import InMemory
 from .data.core import get_item, show_results, show_any
 
@@ -46,7 +47,7 @@ class Interpretation:
                  dl, # the loader, giving each item once in a fixed order (`from_learner` makes sure of it)
                  idxs:Tensor=None, # the dataset index of each position of `dl`; default 0, 1, 2...
                  act=None): # the activation of the model's output; default the loss function's (e.g. softmax)
-        if act is None: act = getattr(learn.loss_func, 'activation', None)
+        if act is None: act = loss_activation(learn.loss_func)
         store_attr('learn,dl,act')
         self.idxs = torch.arange(dl.n) if idxs is None else idxs
         self.n,self._pos = len(self.idxs),0
@@ -82,7 +83,7 @@ def accumulate(self:Interpretation,
     "Add one batch: decode its predictions, and keep what `_keep` says of it"
     if not isinstance(pred, Tensor):
         raise TypeError(f"{type(self).__name__}: expected the model's output as one tensor, got a {type(pred).__name__}")
-    decodes = getattr(self.learn.loss_func, 'decodes', None)
+    decodes = loss_decodes(self.learn.loss_func)
     pred,yb = to_plain(pred),to_plain(tuple(yb))
     kept,bs = self._keep(pred, pred if decodes is None else to_plain(decodes(pred)), yb, losses),len(losses)
     for k,v in kept.items():

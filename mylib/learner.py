@@ -20,7 +20,7 @@ from .torch_core import to_plain, to_cpu, apply, add_note, retain_type, TensorBa
 from .callback.core import (Callback, sort_by_run, CancelFitException, CancelEpochException, CancelTrainException, CancelValidException,
                                  CancelBatchException, CancelBackwardException, CancelStepException, event_names, camel2snake)
 from .optimizer import Adam, norm_params
-from .losses import CrossEntropyLossFlat, BCEWithLogitsLossFlat, MSELossFlat, reduction_as
+from .losses import CrossEntropyLossFlat, BCEWithLogitsLossFlat, MSELossFlat, reduction_as, loss_activation, loss_decodes
 from .serialize import atomic_save, to_config, save_object, load_object, is_pickle, LoadError, register
 from .dispatch import func_name
 
@@ -277,7 +277,7 @@ class Learner(GetAttr):
                   cbs=None): # callbacks for this run only (e.g. a `HookCallback` collecting features)
         "Predictions (and targets, and optionally inputs, decoded predictions, losses) for a whole loader."
         if dl is None: dl = self.dls[ds_idx].new(shuffle=False, drop_last=False)
-        if act is None: act = getattr(self.loss_func, 'activation', None)
+        if act is None: act = loss_activation(self.loss_func)
         n = _n_items(dl)
         self._prepare_eval()
         gather = GatherPreds(n, with_input=with_input, with_loss=with_loss, act=act)
@@ -319,7 +319,7 @@ class Learner(GetAttr):
 
     def _decode(self, pred):
         "Activated predictions decoded by the loss function (e.g. argmax), typed like the targets so their pipeline decodes them."
-        dec = getattr(self.loss_func, 'decodes', None)
+        dec = loss_decodes(self.loss_func)
         res = dec(pred) if dec else pred
         tt = self._target_types()
         if len(tt) != 1 or not isinstance(res, torch.Tensor) or not isinstance(tt[0], torch.Tensor): return res
@@ -343,7 +343,7 @@ class Learner(GetAttr):
         self._prepare_eval()
         self._split(b)
         self.model.eval()
-        act = getattr(self.loss_func, 'activation', None)
+        act = loss_activation(self.loss_func)
         with torch.no_grad(): pred = self.model(*self.xb)
         dec = self._decode(act(pred) if act else pred)
         return dl.show_results(b, to_cpu(dec), max_n=max_n, **kwargs)

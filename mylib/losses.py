@@ -7,10 +7,11 @@ Docs: https://mylib-dev.github.io/mylib/losses.html.md"""
 # %% auto #0
 __all__ = ['BaseLoss', 'reduction_as', 'CrossEntropyLossFlat', 'BCEWithLogitsLossFlat', 'BCELossFlat', 'MSELossFlat',
            'L1LossFlat', 'LabelSmoothingCrossEntropy', 'LabelSmoothingCrossEntropyFlat', 'FocalLoss', 'FocalLossFlat',
-           'DiceLoss', 'paired_box_iou', 'box_pairs', 'GIoULoss', 'BoxLoss']
+           'DiceLoss', 'paired_box_iou', 'box_pairs', 'GIoULoss', 'BoxLoss', 'loss_activation', 'loss_decodes']
 
 # %% ../nbs/01a_losses.ipynb #215435a1
 from contextlib import contextmanager
+from functools import partial
 import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
@@ -358,3 +359,22 @@ class BoxLoss(GIoULoss):
         return self.l1_weight * (p - t).abs().mean(-1) + self.giou_weight * super()._per_box(p, t)
 
     def __repr__(self): return f"BoxLoss(giou_weight={self.giou_weight}, l1_weight={self.l1_weight}, reduction={self.reduction!r})"
+
+# %% ../nbs/01a_losses.ipynb #26da0a94
+def _above_half(x): return x > 0.5
+
+def loss_activation(loss_func): # a loss: ours, or one of torch's
+    "What turns the model's output into predictions for `loss_func`: its own `activation`, else what torch's loss implies (None for regression)"
+    act = getattr(loss_func, 'activation', None)
+    if act is not None: return act
+    if isinstance(loss_func, nn.CrossEntropyLoss): return partial(F.softmax, dim=1)
+    if isinstance(loss_func, nn.BCEWithLogitsLoss): return torch.sigmoid
+    return None
+
+def loss_decodes(loss_func): # a loss: ours, or one of torch's
+    "What turns activated predictions into targets for `loss_func`: its own `decodes`, else what torch's loss implies (None for regression)"
+    dec = getattr(loss_func, 'decodes', None)
+    if dec is not None: return dec
+    if isinstance(loss_func, nn.CrossEntropyLoss): return partial(torch.argmax, dim=1)
+    if isinstance(loss_func, (nn.BCEWithLogitsLoss, nn.BCELoss)): return _above_half
+    return None

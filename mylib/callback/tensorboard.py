@@ -16,6 +16,7 @@ import torch
 from fastcore.basics import store_attr
 from ..torch_core import to_plain, to_cpu
 from .core import Callback
+from ..losses import loss_activation
 
 # %% ../../nbs/19a_callback.tensorboard.ipynb #ec79bfb3
 def _rank(learn):
@@ -116,7 +117,7 @@ class TensorBoardCallback(Callback):
             with torch.no_grad(): pred = self.model(*to_plain(dl.split_batch(b)[0]))
         finally:
             for m,mode in modes: m.training = mode
-        act = getattr(self.loss_func, 'activation', None)
+        act = loss_activation(self.loss_func)
         dec = self.learn._decode(act(pred) if act else pred)
         return dl.show_results(b, to_cpu(dec), max_n=self.n_preds)
 
