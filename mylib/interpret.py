@@ -142,7 +142,7 @@ def plot_top_losses(self:Interpretation,
                         "(from a `Datasets` or a `DataBlock`) can. `top_losses(items=True)` gives the items")
     _,idxs = self.top_losses(k, largest)
     b = self.dl.new(sampler=self.idxs[idxs].tolist(), bs=len(idxs), shuffle=False, drop_last=False, num_workers=0).one_batch()
-    targ = b[self.dl.n_inp]
+    targ = self.dl.split_batch(b)[1][0]
     out = retain_type(self.decoded[idxs].to(targ.device, targ.dtype), targ) # like the targets, so they decode and show alike
     x,y,samples,outs = self.dl.show_results(b, out, max_n=len(idxs), show=False)
     return self._show(x, y, samples, outs, idxs, **kwargs)

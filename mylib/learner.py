@@ -241,7 +241,25 @@ class Learner(GetAttr):
             if wd is not None: self.opt.set_hypers(wd=wd)
             self.opt.set_hypers(lr=self.lr if lr is None else lr)
             self.n_epoch,self.start_epoch,self.start_batch = n_epoch,start_epoch,start_batch
-            self._with_events(self._do_fit, 'fit', CancelFitException)
+            try: self._with_events(self._do_fit, 'fit', CancelFitException)
+            finally:
+                for cb in self.cbs: cb.run = True # a callback that stood aside (`run=False`) for this fit takes part in the next
+
+    x = property(lambda self: self.xb[0] if len(self.xb) == 1 else self.xb, doc="The inputs of the batch in progress: `xb`, or its only element")
+    y = property(lambda self: self.yb[0] if len(self.yb) == 1 else self.yb, doc="The targets of the batch in progress: `yb`, or its only element")
+
+    @contextmanager
+    def no_logging(self):
+        "Within the block the learner logs nothing (its `logger` does nothing)"
+        old,self.logger = self.logger,lambda *args, **kwargs: None
+        try: yield self
+        finally: self.logger = old
+
+    def show_training_loop(self):
+        "Print the loop's events in order, indented by how deep in the loop they come, each with the callbacks that handle it"
+        for e in event_names:
+            depth = 0 if 'fit' in e or e == 'after_create' else 1 if 'epoch' in e else 2 if 'train' in e or 'validate' in e else 3
+            print('  ' * depth + e + (f": {', '.join(type(cb).__name__ for cb in self._by_event[e])}" if self._by_event[e] else ''))
 
     @property
     def metrics(self):

@@ -202,7 +202,13 @@ class TfmdDL(DataLoader):
         hooks = {k: getattr(self, k) for k in ('after_item', 'before_batch', 'after_batch')}
         return super().new(**{'do_setup': False, **hooks, **changes})
 
-    n_inp = property(lambda self: getattr(self.dataset, 'n_inp', 1))
+    @property
+    def n_inp(self):
+        "How many elements of a batch are inputs: as set, else the dataset's (a `Datasets` knows), else all but the last (see `split_batch`)"
+        return self.__dict__.get('_n_inp') or getattr(self.dataset, 'n_inp', None)
+
+    @n_inp.setter
+    def n_inp(self, n): self._n_inp = n
     vocab = property(lambda self: self.dataset.vocab)
 
     def setup(self):

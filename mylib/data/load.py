@@ -57,7 +57,12 @@ def _stack(items, path):
     try: return torch.stack(items, out=_out_like(o, (len(items), *o.shape)))
     except (RuntimeError, TypeError) as e:
         shapes = [_shape(x) for x in items]
-        if len(set(shapes)) > 1: raise _mismatch('shapes', path, shapes) from e
+        if len(set(shapes)) > 1:
+            err = _mismatch('shapes', path, shapes)
+            if o.ndim >= 2 and len({s[:-2] for s in shapes}) == 1: # the same but for height and width: images of different sizes
+                err.args = (err.args[0] + "; images of different sizes make no batch: resize them as items, with `item_tfms=Resize(size)` "
+                            "in a `DataBlock` (or `after_item=[Resize(size), ToTensor()]` on a loader)",)
+            raise err from e
         raise
 
 # %% ../../nbs/03_data.load.ipynb #17b39b1a
