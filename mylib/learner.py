@@ -18,7 +18,8 @@ from fastcore.basics import GetAttr, store_attr
 from fastcore.foundation import L
 from .torch_core import to_plain, to_cpu, apply, add_note, retain_type, TensorBase, TensorCategory, TensorMultiCategory, TensorMask
 from .callback.core import (Callback, sort_by_run, CancelFitException, CancelEpochException, CancelTrainException, CancelValidException,
-                                 CancelBatchException, CancelBackwardException, CancelStepException, event_names, camel2snake)
+                                 CancelBatchException, CancelBackwardException, CancelStepException, event_names)
+from .dispatch import camel2snake
 from .optimizer import Adam, norm_params
 from .losses import CrossEntropyLossFlat, BCEWithLogitsLossFlat, MSELossFlat, reduction_as, loss_activation, loss_decodes
 from .serialize import atomic_save, to_config, save_object, load_object, is_pickle, LoadError, register

@@ -23,7 +23,7 @@ from fastcore.basics import store_attr
 from .torch_core import to_plain, to_np
 from .losses import paired_box_iou, box_pairs
 from .learner import Metric, AvgMetric, AvgLoss, AvgSmoothLoss
-from .callback.core import camel2snake
+from .dispatch import camel2snake
 from .serialize import register
 from .dispatch import func_name
 
@@ -221,6 +221,7 @@ def _activate(pred, activation, dim):
     if activation == 'softmax': return F.softmax(pred, dim=dim)
     if activation == 'sigmoid': return pred.sigmoid()
     return F.softmax(pred, dim=dim).select(dim, 1) # binary_softmax: the probability of class 1
+
 
 
 # %% ../nbs/13b_metrics.ipynb #e179c049

@@ -13,7 +13,7 @@ import inspect, random, torch
 from fastcore.basics import patch
 from fastcore.foundation import L
 from .torch_core import TensorBase, retain_type, cast, to_tv, from_tv, add_note, tuple_like
-from .dispatch import TypeDispatch, func_name
+from .dispatch import TypeDispatch, func_name, camel2snake
 from .serialize import register
 
 # %% ../nbs/02_transform.ipynb #d96b71f2
@@ -233,8 +233,10 @@ class Pipeline:
     def __repr__(self): return self.name
 
     def __getattr__(self, k):
-        "The attribute `k` of the first transform that has it."
+        "The transform whose class is `k` in snake case (`pipe.categorize`), else the attribute `k` of the first transform that has it"
         if k.startswith('_') or k == 'fs': raise AttributeError(k)
+        for f in self.fs:
+            if camel2snake(type(f).__name__) == k: return f
         for f in self.fs:
             if hasattr(f, k): return getattr(f, k)
         raise AttributeError(f"no transform in {self!r} has an attribute {k!r}")

@@ -6,14 +6,14 @@ Docs: https://mylib-dev.github.io/mylib/callback.core.html.md"""
 
 # %% auto #0
 __all__ = ['event_names', 'event', 'CancelFitException', 'CancelEpochException', 'CancelTrainException', 'CancelValidException',
-           'CancelBatchException', 'CancelBackwardException', 'CancelStepException', 'camel2snake', 'Callback',
-           'sort_by_run']
+           'CancelBatchException', 'CancelBackwardException', 'CancelStepException', 'Callback', 'sort_by_run']
 
 # %% ../../nbs/13_callback.core.ipynb #c5c26bc4
 import re, warnings
 from types import SimpleNamespace
 from fastcore.basics import GetAttr
 from ..torch_core import add_note
+from ..dispatch import camel2snake
 
 # %% ../../nbs/13_callback.core.ipynb #9e033855
 event_names = ('after_create before_fit before_epoch before_train before_batch after_pred after_loss before_backward '
@@ -36,10 +36,6 @@ class CancelBackwardException(Exception): "Skip the backward pass of this batch.
 class CancelStepException(Exception): "Skip the optimizer step of this batch."
 
 # %% ../../nbs/13_callback.core.ipynb #0c2d9e48
-def camel2snake(name):
-    "`GradientClipCallback` -> `gradient_clip_callback`"
-    return re.sub(r'([a-z0-9])([A-Z])', r'\1_\2', re.sub(r'(.)([A-Z][a-z]+)', r'\1_\2', name)).lower()
-
 class Callback(GetAttr):
     "Base class of callbacks: a method per event handled; unknown attributes are read from the learner."
     order,_default,learn = 0,'learn',None
