@@ -309,6 +309,18 @@ class Learner(GetAttr):
         if with_loss: res.append(r.get('losses'))
         return tuple(res)
 
+    def tta(self,
+            ds_idx=1, dl=None, # the loader, as for `get_preds`
+            n:int=4, # passes through the training augmentations
+            beta:float=0.25, # weight of their average against the plain predictions; None: the average alone
+            use_max:bool=False): # the maximum over the passes instead of their mean
+        "Test-time augmentation: predictions averaged over `n` passes of the items through the training transforms, mixed with the plain ones"
+        if dl is None: dl = self.dls[ds_idx].new(shuffle=False, drop_last=False)
+        with dl.set_split_idx(0): aug = torch.stack([self.get_preds(dl=dl)[0] for _ in range(n)])
+        aug = aug.max(0)[0] if use_max else aug.mean(0)
+        preds,targs = self.get_preds(dl=dl)
+        return (aug if beta is None else torch.lerp(preds, aug, beta)),targs
+
     def save(self, name, with_opt=True):
         "Save model (and optimizer) state to `path/model_dir/name.pth`; returns the file."
         fname = self.path/self.model_dir/f'{name}.pth'

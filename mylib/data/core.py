@@ -10,6 +10,7 @@ __all__ = ['get_item', 'mask2idxs', 'get_subset', 'ItemsView', 'TfmdLists', 'Dat
 
 # %% ../../nbs/04_data.core.ipynb #d5f24f6d
 from pathlib import Path
+from contextlib import contextmanager, ExitStack
 import numpy as np
 import torch
 from fastcore.basics import GetAttr
@@ -99,6 +100,13 @@ class TfmdLists:
         "Show the encoded item `o`, decoding it as far as needed."
         return self.tfms.show(o, ctx=ctx, **kwargs)
 
+    @contextmanager
+    def set_split_idx(self, i): # 0: training, 1: validation
+        "Within the block, the transforms run as for split `i` (`tta` runs the validation items through the training augmentations)"
+        old,self.split_idx,self.tfms.split_idx = self.split_idx,i,i
+        try: yield self
+        finally: self.split_idx = self.tfms.split_idx = old
+
     def subset(self, i):
         "The `i`-th split (0 training, 1 validation) as a `TfmdLists` sharing these transforms."
         return type(self)(self.subset_items(i), self.tfms, split_idx=i, do_setup=False)
@@ -152,6 +160,13 @@ class Datasets:
         pipes = '\n'.join(f"  {'x' if k < self.n_inp else 'y'}{k}: {tl.tfms!r}" for k,tl in enumerate(self.tls))
         return f"Datasets: {len(self)} items (splits {'/'.join(str(len(s)) for s in self.splits)}), n_inp={self.n_inp}\n{pipes}"
 
+    @contextmanager
+    def set_split_idx(self, i): # 0: training, 1: validation
+        "Within the block, every pipeline runs as for split `i`"
+        with ExitStack() as stack:
+            for tl in self.tls: stack.enter_context(tl.set_split_idx(i))
+            yield self
+
     def subset(self, i):
         "The `i`-th split as a `Datasets` sharing these transforms."
         return type(self)(tls=[tl.subset(i) for tl in self.tls], n_inp=self.n_inp)
@@ -196,6 +211,18 @@ class TfmdDL(DataLoader):
         after_item,before_batch,after_batch = (Pipeline(t, split_idx=split_idx) for t in (after_item, before_batch, after_batch))
         super().__init__(dataset, bs=bs, after_item=after_item, before_batch=before_batch, after_batch=after_batch, **kwargs)
         if do_setup: self.setup()
+
+    @contextmanager
+    def set_split_idx(self, i): # 0: training, 1: validation
+        "Within the block, the dataset's transforms and the loader's hooks run as for split `i`"
+        hooks = [h for h in (self.after_item, self.before_batch, self.after_batch) if isinstance(h, Pipeline)]
+        old = [h.split_idx for h in hooks]
+        with ExitStack() as stack:
+            if hasattr(self.dataset, 'set_split_idx'): stack.enter_context(self.dataset.set_split_idx(i))
+            for h in hooks: h.split_idx = i
+            try: yield self
+            finally:
+                for h,o in zip(hooks, old): h.split_idx = o
 
     def new(self, **changes):
         "This loader with `changes`, sharing its transforms as they are now (no new setup; transforms added since creation included)."
