@@ -371,6 +371,19 @@ class DataLoaders(GetAttr):
         for dl in self.loaders: dl.device = torch.device(device) if device is not None else None
         return self
 
+    def add_tfms(self,
+                 tfms, # transforms to add (classes and functions too, as a `Pipeline` takes them)
+                 event:str='after_batch', # the hook: 'after_item', 'before_batch' or 'after_batch'
+                 loaders=None): # indices of the loaders to change; default all
+        "Add `tfms` to the `event` pipeline of the loaders, as they are (no setup: give a `Normalize` its statistics); returns self"
+        if event not in ('after_item', 'before_batch', 'after_batch'):
+            raise ValueError(f"add_tfms: `event` must be 'after_item', 'before_batch' or 'after_batch', got {event!r}")
+        tfms = list(Pipeline(tfms).fs)
+        for i in (range(len(self.loaders)) if loaders is None else L(loaders)):
+            dl = self.loaders[i]
+            self.loaders[i] = dl.new(**{event: [*getattr(dl, event).fs, *tfms]}) # the same transforms in both loaders, in `order`
+        return self
+
     def cpu(self): return self.to('cpu')
 
     def cuda(self): return self.to('cuda')
