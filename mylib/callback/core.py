@@ -21,6 +21,7 @@ event_names = ('after_create before_fit before_epoch before_train before_batch a
            'after_cancel_train after_train before_validate after_cancel_validate after_validate '
            'after_cancel_epoch after_epoch after_cancel_fit after_fit').split()
 
+_event_set = frozenset(event_names) # for the membership tests on the hot path (`Callback.__setattr__`)
 event = SimpleNamespace(**{e: e for e in event_names}) # `event.after_pred` instead of a string that can be misspelt
 
 _inner_loop = frozenset('before_batch after_pred after_loss before_backward after_cancel_backward after_backward '
@@ -58,7 +59,7 @@ class Callback(GetAttr):
             warnings.warn(f"{type(self).__name__}.{k} = ... shadows the learner's `{k}` for this callback only; "
                           f"write `self.learn.{k} = ...` to change the learner", stacklevel=2)
         super().__setattr__(k, v)
-        if k in event_names and self.learn is not None: self.learn._index_cbs() # a handler set on the instance is heard from now on
+        if k in _event_set and self.learn is not None: self.learn._index_cbs() # a handler set on the instance is heard from now on
 
     def __repr__(self): return type(self).__name__
 

@@ -360,7 +360,7 @@ def add_normalize(dls, # the `DataLoaders` to change in place
         tfms = getattr(dl, 'after_batch', None)
         if not hasattr(tfms, 'fs'):
             warnings.warn(f"add_normalize: loader {i} has no `after_batch` pipeline to add normalization to; normalize its images with mean={mean}, std={std}")
-        elif not any(isinstance(t, Normalize) for t in tfms.fs): dls.loaders[i] = dl.new(after_batch=[*tfms.fs, norm])
+        elif not any(isinstance(t, Normalize) for t in tfms.fs): dls.add_tfms(norm, loaders=i)
     return dls
 
 # %% ../../nbs/21_vision.learner.ipynb #2306faf9
