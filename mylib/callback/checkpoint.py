@@ -17,6 +17,7 @@ from torch import Tensor
 from fastcore.basics import store_attr
 from ..serialize import atomic_save
 from .core import Callback
+from .schedule import stands_aside_in_lr_find
 from ..data.load import get_rng_states, set_rng_states
 
 # %% ../../nbs/18b_callback.checkpoint.ipynb #bf425779
@@ -85,9 +86,10 @@ def load_checkpoint(fname): # a file written by `Checkpoint`
     return ck
 
 # %% ../../nbs/18b_callback.checkpoint.ipynb #6a877ccc
+@stands_aside_in_lr_find
 class Checkpoint(Callback):
     "Save the fit's whole state every `every` training steps and at epoch ends, atomically; with `resume_from`, continue a fit from a checkpoint"
-    order,skip_in_lr_find = 95,True # after the other callbacks: the state saved is the one the next batch starts from
+    order = 95 # after the other callbacks: the state saved is the one the next batch starts from
     def __init__(self,
                  every:int=None, # save after every `every`-th training step of the fit; None: only at epoch ends
                  fname:str='checkpoint', # the latest checkpoint is `learn.path/learn.model_dir/{fname}.pth`

@@ -42,7 +42,6 @@ class Callback(GetAttr):
     order,_default,learn = 0,'learn',None
     run,run_train,run_valid = True,True,True # `run_train`/`run_valid`: handle inner-loop events in training/validation
     run_before,run_after = None,None # callback classes this one must run before/after (besides `order`)
-    skip_in_lr_find = False # True: stands aside while `lr_find` probes rates (it would track or log a run that is thrown away)
 
     def __init__(self, **handlers): # functions of no arguments by event, e.g. `Callback(before_fit=f)`
         bad = [k for k in handlers if k not in event_names]

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from fastcore.basics import patch, store_attr
 from .core import Callback
+from .schedule import stands_aside_in_lr_find
 from ..learner import Learner, format_row
 
 # %% ../../nbs/16_callback.progress.ipynb #729a11a3
@@ -228,9 +229,10 @@ def no_bar(self:Learner):
     with self.removed_cbs([cb for cb in self.cbs if isinstance(cb, ProgressCallback)]): yield
 
 # %% ../../nbs/16_callback.progress.ipynb #1a283a2c
+@stands_aside_in_lr_find
 class ShowGraphCallback(Callback):
     "Plot the training and validation losses: live in a notebook, once at the end elsewhere."
-    order,skip_in_lr_find = 55,True # after the `Recorder` has written the epoch's row; `lr_find` draws its own plot
+    order = 55 # after the `Recorder` has written the epoch's row; `lr_find` draws its own plot
     def __init__(self,
                  fname=None, # also save the final figure there (relative to `learn.path`)
                  live=None): # redraw after each epoch; default: when in a notebook
@@ -275,9 +277,10 @@ class ShowGraphCallback(Callback):
         else: self.handle.update(img)
 
 # %% ../../nbs/16_callback.progress.ipynb #0d70d5c3
+@stands_aside_in_lr_find
 class CSVLogger(Callback):
     "Write the `Recorder`'s row of each epoch to a CSV file."
-    order,skip_in_lr_find = 55,True # after the `Recorder` has written the epoch's row, before any callback that stops training; `lr_find`'s probe is not history
+    order = 55 # after the `Recorder` has written the epoch's row, before any callback that stops training; `lr_find`'s probe is not history
     def __init__(self,
                  fname='history.csv', # the file, relative to `learn.path`
                  append=False): # add to an existing file instead of replacing it

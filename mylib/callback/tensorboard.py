@@ -16,6 +16,7 @@ import torch
 from fastcore.basics import store_attr
 from ..torch_core import to_plain, to_cpu
 from .core import Callback
+from .schedule import stands_aside_in_lr_find
 from ..losses import loss_activation
 
 # %% ../../nbs/19a_callback.tensorboard.ipynb #ec79bfb3
@@ -35,10 +36,10 @@ def _summary_writer():
                           "pip install tensorboard") from e
     return SummaryWriter
 
+@stands_aside_in_lr_find
 class TensorBoardCallback(Callback):
     "Write TensorBoard event files: per training batch the loss and hyper-parameters, per epoch the validation loss and metrics"
     order,run_valid = 55,False # after the `Recorder` has written the epoch's row, before any callback that stops training
-    skip_in_lr_find = True # `lr_find`'s probe is not part of the run
     def __init__(self,
                  log_dir=None, # folder of the event files; default `learn.path/'runs'/<date>_<time>_<host>`, chosen at the first fit
                  trace_model:bool=False, # log the model's graph, traced on one training batch, at the first fit

@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 from fastcore.basics import store_attr
 from .core import Callback, CancelFitException
+from .schedule import stands_aside_in_lr_find
 
 # %% ../../nbs/15_callback.tracker.ipynb #b08d883d
 class TerminateOnNaNCallback(Callback):
@@ -32,9 +33,10 @@ class TerminateOnNaNCallback(Callback):
 # %% ../../nbs/15_callback.tracker.ipynb #3005050f
 lower_is_better = ['loss', 'err', 'mae', 'mse', 'msle', 'rmspe', 'perplexity'] # parts of names of values to minimize
 
+@stands_aside_in_lr_find
 class TrackerCallback(Callback):
     "Base of callbacks acting on the best value so far of one recorded loss or metric, `monitor`."
-    order,skip_in_lr_find = 60,True # after the `Recorder` (50) has written the epoch's row; `lr_find`'s probe is not a run to track
+    order = 60 # after the `Recorder` (50) has written the epoch's row; `lr_find`'s probe is not a run to track
     def __init__(self,
                  monitor='valid_loss', # a column of the `Recorder`'s table: 'valid_loss', 'train_loss' or a metric's name
                  comp=None, # `comp(new, best)` is True when `new` is better; default `<` for losses and errors (`lower_is_better`), else `>`

@@ -14,6 +14,7 @@ from torch import nn, Tensor
 from fastcore.basics import store_attr
 from ..torch_core import apply
 from .core import Callback, CancelBatchException, CancelTrainException, CancelValidException
+from .schedule import stands_aside_in_lr_find
 from ..learner import TrainEvalCallback, find_bs
 from .fp16 import MixedPrecision
 
@@ -97,9 +98,10 @@ class ChannelsLast(Callback):
     def before_batch(self): self.learn.xb = apply(_channels_last, self.xb)
 
 # %% ../../nbs/18a_callback.training.ipynb #8753cf0e
+@stands_aside_in_lr_find
 class EMA(Callback):
     "Keep an exponential moving average of the weights, which the model holds whenever it is not training"
-    run_after,skip_in_lr_find = ChannelsLast,True
+    run_after = ChannelsLast
     avg,raw,_ts,_cancelled = None,None,None,False
     def __init__(self, decay:float=0.999): # weight of the average so far at each step; 1 - decay is the new weights'
         if not 0 <= decay <= 1: raise ValueError(f"EMA: expected decay between 0 and 1, found {decay}")
