@@ -214,7 +214,7 @@ class DataLoader:
     "Batches of a dataset on torch's samplers and worker processes, with item, batch and device hooks"
     def __init__(self,
                  dataset=None, # a map-style dataset (`len` and `[i]`), a tensor, array or tuple of them (in memory), or an iterable dataset
-                 bs:int=64, # items per batch
+                 bs:int=64, # items per batch; None: each item is a batch as it is (a dataset that makes its own batches)
                  shuffle:bool=False, # a new random order each epoch
                  drop_last:bool=False, # drop the last batch when it is smaller than `bs`
                  num_workers:int=0, # worker processes building batches; 0 builds them in this process
@@ -233,7 +233,7 @@ class DataLoader:
                  **kwargs): # also passed to torch's `DataLoader`: `timeout`, `worker_init_fn`, `multiprocessing_context`, `generator`, `pin_memory_device`, `in_order`
         bad = [k for k in kwargs if k not in _torch_kwargs]
         if bad: raise TypeError(f"DataLoader: unexpected arguments {bad}; besides its own, it takes torch's {list(_torch_kwargs)}")
-        if not (isinstance(bs, (int, np.integer)) and bs > 0): raise ValueError(f"DataLoader: `bs` must be a positive int, got {bs!r}")
+        if not (bs is None or (isinstance(bs, (int, np.integer)) and bs > 0)): raise ValueError(f"DataLoader: `bs` must be a positive int or None, got {bs!r}")
         if num_workers < 0: raise ValueError(f"DataLoader: `num_workers` must be >= 0, got {num_workers}")
         if dataset is None and n is None: raise ValueError("DataLoader: pass a `dataset` (or just `n`, for batches of the indices 0..n-1)")
         if sampler is not None and shuffle: raise ValueError("DataLoader: `sampler` and `shuffle` are mutually exclusive: the sampler decides the order")
@@ -244,7 +244,7 @@ class DataLoader:
                              "`shuffle`, `sampler` and `batch_sampler` do not apply (shuffle inside the dataset)")
         self._n = n
         self.dataset = dataset
-        self.bs,self.shuffle,self.drop_last,self.num_workers = int(bs),shuffle,drop_last,num_workers
+        self.bs,self.shuffle,self.drop_last,self.num_workers = (None if bs is None else int(bs)),shuffle,drop_last,num_workers
         self.pin_memory,self.persistent_workers,self.prefetch_factor = pin_memory,persistent_workers,prefetch_factor
         self.sampler,self.batch_sampler,self.seed,self.torch_kwargs = sampler,batch_sampler,seed,kwargs
         self.device = None if device is None else torch.device(device)
@@ -284,6 +284,7 @@ class DataLoader:
         if self.batch_sampler is not None: return len(self.batch_sampler)
         n = len(self.sampler) if self.sampler is not None else self.n
         if n is None: raise TypeError(f"DataLoader: the dataset ({type(self.dataset).__name__}) has no length; pass `n=` to give the loader one")
+        if self.bs is None: return n
         return n // self.bs if self.drop_last else math.ceil(n / self.bs)
 
     def __repr__(self):
@@ -295,9 +296,13 @@ class DataLoader:
         if self._fast: parts.append('gathered by indexing')
         return f"{type(self).__name__}({', '.join(parts)})"
 
+    def create_item(self, i): # index of the item in the dataset
+        "Item `i` of the dataset, as read (override to read items another way)"
+        return self._src[i]
+
     def do_item(self, i): # index of the item in the dataset
         "Item `i` of the dataset, through `after_item`"
-        try: x = self._src[i]
+        try: x = self.create_item(i)
         except Exception as e: raise add_note(e, f"DataLoader: getting item {i} of the dataset ({type(self.dataset).__name__})")
         return self._after_item(x, i)
 
@@ -321,8 +326,8 @@ class DataLoader:
     def _fast(self):
         "Whether batches are gathered by indexing instead of item by item"
         cls = type(self)
-        return (isinstance(self._src, InMemory) and self._src.gatherable and self.after_item is None
-                and self.before_batch is None and self.collate_fn is collate
+        return (isinstance(self._src, InMemory) and self._src.gatherable and self.after_item is None and self.bs is not None
+                and self.before_batch is None and self.collate_fn is collate and cls.create_item is DataLoader.create_item
                 and cls.do_item is DataLoader.do_item and cls.create_batch is DataLoader.create_batch)
 
     def _make_batch(self, b, idxs, seed=None):
@@ -332,6 +337,7 @@ class DataLoader:
             except Exception as e: raise add_note(e, f"DataLoader: gathering batch {b} from dataset indices {_short(idxs)}")
         idxs = idxs.tolist() if isinstance(idxs, Tensor) else idxs
         with _seeded(seed):
+            if self.bs is None: return self.do_item(idxs[0])
             items = [self.do_item(i) for i in idxs]
             try: return self.create_batch(items)
             except Exception as e: raise add_note(e, f"DataLoader: building batch {b} from dataset indices {_short(idxs)}")
@@ -348,12 +354,21 @@ class DataLoader:
         if self.seed is not None: return torch.randperm(self.n, generator=torch.Generator().manual_seed(_mix(self.seed, epoch)))
         return torch.randperm(self.n, generator=self.torch_kwargs.get('generator'))
 
+    order_epoch = 0 # the epoch whose order `get_idxs` is asked for
+
+    def get_idxs(self):
+        "The indices of the items of epoch `order_epoch`, in order: `epoch_order`, unless a subclass chooses them another way"
+        return self.epoch_order(self.order_epoch)
+
     def _batch_idxs(self, epoch):
         "The indices of each batch of `epoch`: 1-d tensors, or lists from the user's sampler"
         if self.batch_sampler is not None: return self._sampled(self.batch_sampler, epoch)
-        if self.sampler is not None: return _chunks(self._sampled(self.sampler, epoch), self.bs, self.drop_last)
-        idxs = self.epoch_order(epoch).split(self.bs) if self.n else () # no items: no batch (not one empty batch)
-        return idxs[:-1] if self.drop_last and idxs and len(idxs[-1]) < self.bs else idxs
+        bs = self.bs or 1
+        if self.sampler is not None: return _chunks(self._sampled(self.sampler, epoch), bs, self.drop_last)
+        if not self.n: return () # no items: no batch (not one empty batch)
+        self.order_epoch = epoch
+        idxs = torch.as_tensor(self.get_idxs(), dtype=torch.int64).split(bs)
+        return idxs[:-1] if self.drop_last and idxs and len(idxs[-1]) < bs else idxs
 
     def _tasks(self, epoch, start=0):
         "`(batch number, indices, seed)` of each batch of `epoch` from number `start` on: all a worker needs to build it. The order is drawn now"
@@ -364,7 +379,7 @@ class DataLoader:
     def _stream(self, epoch, worker=0, start=0):
         "Batches of consecutive items of an iterable dataset (this worker's share of it, in a worker), from batch number `start` on"
         seen, nw = 0, (self.num_workers if get_worker_info() else 1)
-        chunks = _chunks(self.dataset, self.bs, self.drop_last)
+        chunks = _chunks(self.dataset, self.bs or 1, self.drop_last)
         skip = max(0, -(-(start - worker) // nw)) # this worker's batches among the first `start`: read past, never built
         if skip:
             with _rng_set(get_rng_states()): seen = sum(len(c) for c in itertools.islice(chunks, skip)) # reading them draws nothing the rest sees
@@ -372,7 +387,7 @@ class DataLoader:
             where = ' of the stream' + (f" (worker {worker})" if get_worker_info() else '')
             with _seeded(None if self.seed is None else _mix(self.seed, epoch, b, worker)):
                 items = [self._after_item(x, seen + j, where) for j, x in enumerate(raw)]
-                try: batch = self.create_batch(items)
+                try: batch = items[0] if self.bs is None else self.create_batch(items)
                 except Exception as e: raise add_note(e, f"DataLoader: building batch {b}{where}")
             seen += len(raw)
             yield batch  # outside `_seeded`: the consumer's random draws are its own
@@ -433,12 +448,26 @@ class DataLoader:
         self.epoch, self._start, self._start_rng = epoch + 1, 0, None
         self._current = {'epoch': epoch, 'batch': start, 'rng': rng if rng is not None else get_rng_states(), 'generators': self._generator_states()}
         pinned = self._in_workers and self._pin  # by torch's pinning thread
+        self.before_iter()
         try:
             with _rng_set(rng): raw = self._raw_batches(epoch, start=start) # the order as it was drawn when the epoch first started
             for i, b in enumerate(raw, start):
                 self._current['batch'] = i + 1
                 yield self._finish(b, i, pinned=pinned)
         finally: self._current = None
+        self.after_iter()
+
+    def before_iter(self):
+        "Called when an epoch starts, before its order is drawn (a subclass may prepare the epoch here)"
+    def after_iter(self):
+        "Called when an epoch has delivered all its batches (not when the loop stops early)"
+
+    def __getattr__(self, k):
+        "An attribute the loader does not have, from its dataset (`dl.vocab`, `dl.c`), as fastai's loaders do"
+        ds = self.__dict__.get('_dataset')
+        if k.startswith('_') or ds is None: raise AttributeError(f"{type(self).__name__!r} object has no attribute {k!r}")
+        try: return getattr(ds, k)
+        except AttributeError: raise AttributeError(f"neither the {type(self).__name__} nor its dataset ({type(ds).__name__}) has an attribute {k!r}") from None
 
     def one_batch(self):
         "The first batch of the next epoch (from where `load_state_dict` put it), leaving the loader and the random generators as they were"
