@@ -13,6 +13,7 @@ from .data.load import *
 from .data.core import *
 from .data.transforms import *
 from .data.block import *
+from .data.external import *
 from .losses import *
 from .layers import *
 from .optimizer import *
@@ -29,6 +30,7 @@ from .callback.checkpoint import *
 from .callback.mixup import *
 from .callback.compile import *
 from .callback.tensorboard import *
+from .callback.rnn import *
 from .distributed import *
 from .interpret import *
 
