@@ -10,7 +10,7 @@ __all__ = ['Interpretation', 'ClassificationInterpretation', 'SegmentationInterp
 # %% ../nbs/20_interpret.ipynb #66bbd06e
 import torch
 from torch import Tensor
-from fastcore.basics import patch, store_attr
+from fastcore.basics import store_attr
 from .torch_core import to_plain, retain_type, get_grid, show_title
 from .learner import Learner, Recorder, GatherPreds
 from .losses import loss_activation, loss_decodes
@@ -69,85 +69,76 @@ class Interpretation:
         loss = 'nothing accumulated' if self.losses is None else f"mean loss {float(self.losses[:self._pos].mean()):.4f}"
         return f"{type(self).__name__}: {self._pos} of {self.n} items of a {type(self.dl.dataset).__name__}, {loss}"
 
-# %% ../nbs/20_interpret.ipynb #efccbbe9
-@patch
-def _keep(self:Interpretation, pred, dec, yb, losses):
-    "What is kept of a batch: each item's loss and decoded prediction"
-    return {'losses': losses, 'decoded': dec}
+    def _keep(self, pred, dec, yb, losses):
+        "What is kept of a batch: each item's loss and decoded prediction"
+        return {'losses': losses, 'decoded': dec}
 
-@patch
-def accumulate(self:Interpretation,
-               pred:Tensor, # the activated output of the model for a batch, batch first
-               yb:tuple, # the batch's targets
-               losses:Tensor): # (bs,) the loss of each item
-    "Add one batch: decode its predictions, and keep what `_keep` says of it"
-    if not isinstance(pred, Tensor):
-        raise TypeError(f"{type(self).__name__}: expected the model's output as one tensor, got a {type(pred).__name__}")
-    decodes = loss_decodes(self.learn.loss_func)
-    pred,yb = to_plain(pred),to_plain(tuple(yb))
-    kept,bs = self._keep(pred, pred if decodes is None else to_plain(decodes(pred)), yb, losses),len(losses)
-    for k,v in kept.items():
-        if getattr(self, k) is None: setattr(self, k, v.new_empty(self.n, *v.shape[1:], device='cpu'))
-        getattr(self, k)[self._pos:self._pos + bs] = v.detach()
-    self._pos += bs
-    return self
+    def accumulate(self,
+                   pred:Tensor, # the activated output of the model for a batch, batch first
+                   yb:tuple, # the batch's targets
+                   losses:Tensor): # (bs,) the loss of each item
+        "Add one batch: decode its predictions, and keep what `_keep` says of it"
+        if not isinstance(pred, Tensor):
+            raise TypeError(f"{type(self).__name__}: expected the model's output as one tensor, got a {type(pred).__name__}")
+        decodes = loss_decodes(self.learn.loss_func)
+        pred,yb = to_plain(pred),to_plain(tuple(yb))
+        kept,bs = self._keep(pred, pred if decodes is None else to_plain(decodes(pred)), yb, losses),len(losses)
+        for k,v in kept.items():
+            if getattr(self, k) is None: setattr(self, k, v.new_empty(self.n, *v.shape[1:], device='cpu'))
+            getattr(self, k)[self._pos:self._pos + bs] = v.detach()
+        self._pos += bs
+        return self
 
-# %% ../nbs/20_interpret.ipynb #2e796cd0
-@patch
-def raw_item(self:Interpretation, i:int): # a position in the loader
-    "The raw item (a file name, a row...) at position `i`, as the dataset holds it"
-    ds,j = self.dl.dataset,int(self.idxs[i])
-    if hasattr(ds, 'items'): return get_item(ds.items, j)
-    return InMemory(ds)[j] if InMemory.accepts(ds) else ds[j]
+    def raw_item(self, i:int): # a position in the loader
+        "The raw item (a file name, a row...) at position `i`, as the dataset holds it"
+        ds,j = self.dl.dataset,int(self.idxs[i])
+        if hasattr(ds, 'items'): return get_item(ds.items, j)
+        return InMemory(ds)[j] if InMemory.accepts(ds) else ds[j]
 
-@patch
-def top_losses(self:Interpretation,
-               k:int=None, # how many; default all
-               largest:bool=True, # largest losses first; False: smallest first
-               items:bool=False): # also return the raw items
-    "The `k` largest (or smallest) losses, sorted, and their positions; with `items`, the raw items too"
-    vals,idxs = self.losses.topk(self.n if k is None else min(k, self.n), largest=largest)
-    return (vals, idxs, [self.raw_item(i) for i in idxs]) if items else (vals, idxs)
+    def top_losses(self,
+                   k:int=None, # how many; default all
+                   largest:bool=True, # largest losses first; False: smallest first
+                   items:bool=False): # also return the raw items
+        "The `k` largest (or smallest) losses, sorted, and their positions; with `items`, the raw items too"
+        vals,idxs = self.losses.topk(self.n if k is None else min(k, self.n), largest=largest)
+        return (vals, idxs, [self.raw_item(i) for i in idxs]) if items else (vals, idxs)
 
-# %% ../nbs/20_interpret.ipynb #b00c22cb
-@patch
-def _title(self:Interpretation, i, old):
-    "The title of the item at position `i`, shown with the title `old` that `show_results` gave it"
-    return f"{old}\nloss {float(self.losses[i]):.2f}" if old else f"loss {float(self.losses[i]):.2f}"
+    def _title(self, i, old):
+        "The title of the item at position `i`, shown with the title `old` that `show_results` gave it"
+        return f"{old}\nloss {float(self.losses[i]):.2f}" if old else f"loss {float(self.losses[i]):.2f}"
 
-@patch
-def _heading(self:Interpretation):
-    "What the parts of the titles are, shown above the figure (None when the titles say it themselves)"
-    return None
+    def _heading(self):
+        "What the parts of the titles are, shown above the figure (None when the titles say it themselves)"
+        return None
 
-@patch
-def _show(self:Interpretation, x, y, samples, outs, idxs, **kwargs):
-    "Lay the samples out as `show_results` does for their types, the first axis of each titled by `_title`"
-    ctxs = show_results(x, y, samples, outs, max_n=len(samples), **kwargs)
-    per = len(ctxs) // len(samples) # axes per sample
-    for j,i in enumerate(idxs):
-        ax = ctxs[j * per]
-        ax.set_title(self._title(i, ax.get_title()), color=ax.title.get_color())
-    if self._heading(): ctxs[0].figure.suptitle(self._heading(), weight='bold')
-    return ctxs
+    def _show(self, x, y, samples, outs, idxs, **kwargs):
+        "Lay the samples out as `show_results` does for their types, the first axis of each titled by `_title`"
+        ctxs = show_results(x, y, samples, outs, max_n=len(samples), **kwargs)
+        per = len(ctxs) // len(samples) # axes per sample
+        for j,i in enumerate(idxs):
+            ax = ctxs[j * per]
+            ax.set_title(self._title(i, ax.get_title()), color=ax.title.get_color())
+        if self._heading(): ctxs[0].figure.suptitle(self._heading(), weight='bold')
+        return ctxs
 
-@patch
-def plot_top_losses(self:Interpretation,
-                    k:int=9, # how many items
-                    largest:bool=True, # largest losses first; False: smallest first
-                    **kwargs): # passed to the layout (`get_grid`): `figsize`, `nrows`, `ncols`...
-    "Show the `k` items with the largest (or smallest) losses, read back from the dataset, with their predictions and losses"
-    if not hasattr(self.dl, 'show_results'):
-        raise TypeError(f"plot_top_losses: the loader ({type(self.dl).__name__}) can't decode and show its items; a `TfmdDL` "
-                        "(from a `Datasets` or a `DataBlock`) can. `top_losses(items=True)` gives the items")
-    _,idxs = self.top_losses(k, largest)
-    b = self.dl.new(sampler=self.idxs[idxs].tolist(), bs=len(idxs), shuffle=False, drop_last=False, num_workers=0).one_batch()
-    targ = self.dl.split_batch(b)[1][0]
-    out = retain_type(self.decoded[idxs].to(targ.device, targ.dtype), targ) # like the targets, so they decode and show alike
-    x,y,samples,outs = self.dl.show_results(b, out, max_n=len(idxs), show=False)
-    return self._show(x, y, samples, outs, idxs, **kwargs)
+    def plot_top_losses(self,
+                        k:int=9, # how many items
+                        largest:bool=True, # largest losses first; False: smallest first
+                        **kwargs): # passed to the layout (`get_grid`): `figsize`, `nrows`, `ncols`...
+        "Show the `k` items with the largest (or smallest) losses, read back from the dataset, with their predictions and losses"
+        if not hasattr(self.dl, 'show_results'):
+            raise TypeError(f"plot_top_losses: the loader ({type(self.dl).__name__}) can't decode and show its items; a `TfmdDL` "
+                            "(from a `Datasets` or a `DataBlock`) can. `top_losses(items=True)` gives the items")
+        _,idxs = self.top_losses(k, largest)
+        b = self.dl.new(sampler=self.idxs[idxs].tolist(), bs=len(idxs), shuffle=False, drop_last=False, num_workers=0).one_batch()
+        targ = self.dl.split_batch(b)[1][0]
+        out = retain_type(self.decoded[idxs].to(targ.device, targ.dtype), targ) # like the targets, so they decode and show alike
+        x,y,samples,outs = self.dl.show_results(b, out, max_n=len(idxs), show=False)
+        return self._show(x, y, samples, outs, idxs, **kwargs)
 
 # %% ../nbs/20_interpret.ipynb #d18d1f7e
+def _ratio(a, b): return torch.where(b > 0, a / b.clamp(min=1), torch.zeros_like(a)) # a / b, 0 where b is 0
+
 class ClassificationInterpretation(Interpretation):
     "`Interpretation` of a classifier: also a confusion matrix counted batch by batch, each item's target and the probability of its prediction"
     _unit,_spatial = 'item',False # one target per item; the predictions are (bs, c)
@@ -159,141 +150,122 @@ class ClassificationInterpretation(Interpretation):
         self.targs = self.probs = None # (n,) each
         self.cm = None # (c, c) counts: rows actual, columns predicted
 
-@patch
-def _check(self:ClassificationInterpretation, pred, yb):
-    "The batch's target, checked against the predictions: a class index per item (or per pixel); sets the classes up at the first batch"
-    targ = yb[0] if len(yb) == 1 else None
-    ok = (targ is not None and not targ.is_floating_point() and targ.dtype != torch.bool and pred.ndim == targ.ndim + 1
-          and pred.shape[:1] + pred.shape[2:] == targ.shape and (pred.ndim > 2) == self._spatial)
-    if not ok:
-        got = f"{len(yb)} targets" if targ is None else f"targets {tuple(targ.shape)} {targ.dtype}"
-        expected = '(bs, h, w) for predictions (bs, c, h, w)' if self._spatial else '(bs,) for predictions (bs, c)'
-        other = 'ClassificationInterpretation' if self._spatial else 'SegmentationInterpretation'
-        raise ValueError(f"{type(self).__name__}: expected one target, a class index per {self._unit}, {expected}; got {got} "
-                         f"for predictions {tuple(pred.shape)}. Multi-label targets are not supported (`Interpretation` gives "
-                         f"their top losses); for a class index per {'item' if self._spatial else 'pixel'}, use {other}")
-    if self.cm is None:
-        c = pred.shape[1]
-        if self.vocab is None: self.vocab = [str(i) for i in range(c)]
-        if len(self.vocab) != c:
-            raise ValueError(f"{type(self).__name__}: the model predicts {c} classes but the loader's vocab has {len(self.vocab)}: {self.vocab[:6]}")
-        self.cm = torch.zeros(c, c, dtype=torch.int64)
-    return targ
+    def _check(self, pred, yb):
+        "The batch's target, checked against the predictions: a class index per item (or per pixel); sets the classes up at the first batch"
+        targ = yb[0] if len(yb) == 1 else None
+        ok = (targ is not None and not targ.is_floating_point() and targ.dtype != torch.bool and pred.ndim == targ.ndim + 1
+              and pred.shape[:1] + pred.shape[2:] == targ.shape and (pred.ndim > 2) == self._spatial)
+        if not ok:
+            got = f"{len(yb)} targets" if targ is None else f"targets {tuple(targ.shape)} {targ.dtype}"
+            expected = '(bs, h, w) for predictions (bs, c, h, w)' if self._spatial else '(bs,) for predictions (bs, c)'
+            other = 'ClassificationInterpretation' if self._spatial else 'SegmentationInterpretation'
+            raise ValueError(f"{type(self).__name__}: expected one target, a class index per {self._unit}, {expected}; got {got} "
+                             f"for predictions {tuple(pred.shape)}. Multi-label targets are not supported (`Interpretation` gives "
+                             f"their top losses); for a class index per {'item' if self._spatial else 'pixel'}, use {other}")
+        if self.cm is None:
+            c = pred.shape[1]
+            if self.vocab is None: self.vocab = [str(i) for i in range(c)]
+            if len(self.vocab) != c:
+                raise ValueError(f"{type(self).__name__}: the model predicts {c} classes but the loader's vocab has {len(self.vocab)}: {self.vocab[:6]}")
+            self.cm = torch.zeros(c, c, dtype=torch.int64)
+        return targ
 
-@patch
-def _count(self:ClassificationInterpretation, targ, dec):
-    "Add the (actual, predicted) pairs of a batch to the confusion matrix"
-    c = len(self.cm)
-    t,p = targ.flatten().long(),dec.flatten().long()
-    keep = (t >= 0) & (t < c) # an ignore index (255, -100) is left out
-    self.cm += torch.bincount(c * t[keep] + p[keep], minlength=c * c).reshape(c, c).cpu()
+    def _count(self, targ, dec):
+        "Add the (actual, predicted) pairs of a batch to the confusion matrix"
+        c = len(self.cm)
+        t,p = targ.flatten().long(),dec.flatten().long()
+        keep = (t >= 0) & (t < c) # an ignore index (255, -100) is left out
+        self.cm += torch.bincount(c * t[keep] + p[keep], minlength=c * c).reshape(c, c).cpu()
 
-@patch
-def _keep(self:ClassificationInterpretation, pred, dec, yb, losses):
-    "Count the batch in the confusion matrix; keep each item's loss, predicted class, target, and the probability of the prediction"
-    targ = self._check(pred, yb)
-    self._count(targ, dec)
-    return {'losses': losses, 'decoded': dec, 'targs': targ, 'probs': pred.gather(1, dec[:, None].long())[:, 0]}
+    def _keep(self, pred, dec, yb, losses):
+        "Count the batch in the confusion matrix; keep each item's loss, predicted class, target, and the probability of the prediction"
+        targ = self._check(pred, yb)
+        self._count(targ, dec)
+        return {'losses': losses, 'decoded': dec, 'targs': targ, 'probs': pred.gather(1, dec[:, None].long())[:, 0]}
 
-@patch
-def confusion_matrix(self:ClassificationInterpretation):
-    "The (c, c) counts of items of each actual class (rows) predicted as each class (columns)"
-    return self.cm.clone()
+    def confusion_matrix(self):
+        "The (c, c) counts of items of each actual class (rows) predicted as each class (columns)"
+        return self.cm.clone()
 
-# %% ../nbs/20_interpret.ipynb #b42bce8d
-@patch
-def most_confused(self:ClassificationInterpretation,
-                  min_val:int=1): # leave out pairs confused fewer times
-    "The (actual, predicted, count) of every confused pair of classes counted at least `min_val` times, most confused first"
-    cm = self.confusion_matrix().fill_diagonal_(0)
-    pairs = [(self.vocab[a], self.vocab[p], int(cm[a, p])) for a,p in (cm >= max(min_val, 1)).nonzero().tolist()]
-    return sorted(pairs, key=lambda o: -o[2]) # stable: ties in the matrix's order
+    def most_confused(self,
+                      min_val:int=1): # leave out pairs confused fewer times
+        "The (actual, predicted, count) of every confused pair of classes counted at least `min_val` times, most confused first"
+        cm = self.confusion_matrix().fill_diagonal_(0)
+        pairs = [(self.vocab[a], self.vocab[p], int(cm[a, p])) for a,p in (cm >= max(min_val, 1)).nonzero().tolist()]
+        return sorted(pairs, key=lambda o: -o[2]) # stable: ties in the matrix's order
 
-# %% ../nbs/20_interpret.ipynb #a1c80602
-@patch
-def _title(self:ClassificationInterpretation, i, old):
-    "prediction/actual / loss / probability of the prediction"
-    v = self.vocab
-    return f"{v[int(self.decoded[i])]}/{v[int(self.targs[i])]} / {float(self.losses[i]):.2f} / {float(self.probs[i]):.2f}"
+    def _title(self, i, old):
+        "prediction/actual / loss / probability of the prediction"
+        v = self.vocab
+        return f"{v[int(self.decoded[i])]}/{v[int(self.targs[i])]} / {float(self.losses[i]):.2f} / {float(self.probs[i]):.2f}"
 
-@patch
-def _heading(self:ClassificationInterpretation): return "Prediction/Actual / Loss / Probability of the prediction"
+    def _heading(self): return "Prediction/Actual / Loss / Probability of the prediction"
 
-# %% ../nbs/20_interpret.ipynb #5a6124d2
-@patch
-def plot_confusion_matrix(self:ClassificationInterpretation,
-                          normalize:bool=False, # divide each row by its total
-                          title:str='Confusion matrix',
-                          cmap='Blues', # a matplotlib colour map (or its name)
-                          norm_dec:int=2, # decimals of the normalized values
-                          plot_txt:bool=True, # write each cell's value in it
-                          ax=None, # an axis to draw on; default a new figure
-                          **kwargs): # passed to `plt.subplots` (`figsize`, `dpi`)
-    "Draw the confusion matrix, actual classes in rows and predicted in columns; returns the axis"
-    import matplotlib.pyplot as plt
-    cm = self.confusion_matrix()
-    if normalize: cm = cm.double() / cm.sum(1, keepdim=True).clamp(min=1)
-    if ax is None: _,ax = plt.subplots(**kwargs)
-    ax.imshow(cm.numpy(), interpolation='nearest', cmap=cmap)
-    c = len(self.vocab)
-    ax.set_xticks(range(c), self.vocab, rotation=90)
-    ax.set_yticks(range(c), self.vocab)
-    ax.set(title=title, xlabel='Predicted', ylabel='Actual')
-    if plot_txt:
-        hi = cm.max() / 2
-        for a in range(c):
-            for p in range(c):
-                txt = f"{cm[a, p]:.{norm_dec}f}" if normalize else str(int(cm[a, p]))
-                ax.text(p, a, txt, ha='center', va='center', color='white' if cm[a, p] > hi else 'black')
-    ax.grid(False)
-    return ax
+    def plot_confusion_matrix(self,
+                              normalize:bool=False, # divide each row by its total
+                              title:str='Confusion matrix',
+                              cmap='Blues', # a matplotlib colour map (or its name)
+                              norm_dec:int=2, # decimals of the normalized values
+                              plot_txt:bool=True, # write each cell's value in it
+                              ax=None, # an axis to draw on; default a new figure
+                              **kwargs): # passed to `plt.subplots` (`figsize`, `dpi`)
+        "Draw the confusion matrix, actual classes in rows and predicted in columns; returns the axis"
+        import matplotlib.pyplot as plt
+        cm = self.confusion_matrix()
+        if normalize: cm = cm.double() / cm.sum(1, keepdim=True).clamp(min=1)
+        if ax is None: _,ax = plt.subplots(**kwargs)
+        ax.imshow(cm.numpy(), interpolation='nearest', cmap=cmap)
+        c = len(self.vocab)
+        ax.set_xticks(range(c), self.vocab, rotation=90)
+        ax.set_yticks(range(c), self.vocab)
+        ax.set(title=title, xlabel='Predicted', ylabel='Actual')
+        if plot_txt:
+            hi = cm.max() / 2
+            for a in range(c):
+                for p in range(c):
+                    txt = f"{cm[a, p]:.{norm_dec}f}" if normalize else str(int(cm[a, p]))
+                    ax.text(p, a, txt, ha='center', va='center', color='white' if cm[a, p] > hi else 'black')
+        ax.grid(False)
+        return ax
 
-# %% ../nbs/20_interpret.ipynb #93c5b06b
-def _ratio(a, b): return torch.where(b > 0, a / b.clamp(min=1), torch.zeros_like(a)) # a / b, 0 where b is 0
+    def classification_report(self):
+        "Precision, recall, F1 and support per class, the accuracy, and their macro and weighted averages, as a dict"
+        cm = self.confusion_matrix().double()
+        tp,support,predicted = cm.diag(),cm.sum(1),cm.sum(0)
+        scores = {'precision': _ratio(tp, predicted), 'recall': _ratio(tp, support), 'f1-score': _ratio(2 * tp, predicted + support)}
+        res = {name: {**{k: float(v[i]) for k,v in scores.items()}, 'support': int(support[i])} for i,name in enumerate(self.vocab)}
+        total = support.sum()
+        res['accuracy'] = float(_ratio(tp.sum(), total))
+        res['macro avg'] = {**{k: float(v.mean()) for k,v in scores.items()}, 'support': int(total)}
+        res['weighted avg'] = {**{k: float(_ratio((v * support).sum(), total)) for k,v in scores.items()}, 'support': int(total)}
+        return res
 
-@patch
-def classification_report(self:ClassificationInterpretation):
-    "Precision, recall, F1 and support per class, the accuracy, and their macro and weighted averages, as a dict"
-    cm = self.confusion_matrix().double()
-    tp,support,predicted = cm.diag(),cm.sum(1),cm.sum(0)
-    scores = {'precision': _ratio(tp, predicted), 'recall': _ratio(tp, support), 'f1-score': _ratio(2 * tp, predicted + support)}
-    res = {name: {**{k: float(v[i]) for k,v in scores.items()}, 'support': int(support[i])} for i,name in enumerate(self.vocab)}
-    total = support.sum()
-    res['accuracy'] = float(_ratio(tp.sum(), total))
-    res['macro avg'] = {**{k: float(v.mean()) for k,v in scores.items()}, 'support': int(total)}
-    res['weighted avg'] = {**{k: float(_ratio((v * support).sum(), total)) for k,v in scores.items()}, 'support': int(total)}
-    return res
-
-@patch
-def print_classification_report(self:ClassificationInterpretation,
-                                digits:int=2): # decimals of the scores
-    "Print the classification report as a table: a row per class, then accuracy, macro and weighted averages"
-    rep = self.classification_report()
-    w = max(len('weighted avg'), *(len(str(v)) for v in self.vocab))
-    row = lambda name, vals: f"{name:>{w}}" + ''.join(f"{v:>10.{digits}f}" if isinstance(v, float) else f"{v:>10}" for v in vals)
-    lines = [f"{'':>{w}}" + ''.join(f"{h:>10}" for h in ('precision', 'recall', 'f1-score', 'support')), '']
-    lines += [row(str(v), rep[str(v)].values()) for v in self.vocab] + ['']
-    lines.append(row('accuracy', ['', '', rep['accuracy'], rep['macro avg']['support']]))
-    lines += [row(k, rep[k].values()) for k in ('macro avg', 'weighted avg')]
-    print('\n'.join(lines))
+    def print_classification_report(self,
+                                    digits:int=2): # decimals of the scores
+        "Print the classification report as a table: a row per class, then accuracy, macro and weighted averages"
+        rep = self.classification_report()
+        w = max(len('weighted avg'), *(len(str(v)) for v in self.vocab))
+        row = lambda name, vals: f"{name:>{w}}" + ''.join(f"{v:>10.{digits}f}" if isinstance(v, float) else f"{v:>10}" for v in vals)
+        lines = [f"{'':>{w}}" + ''.join(f"{h:>10}" for h in ('precision', 'recall', 'f1-score', 'support')), '']
+        lines += [row(str(v), rep[str(v)].values()) for v in self.vocab] + ['']
+        lines.append(row('accuracy', ['', '', rep['accuracy'], rep['macro avg']['support']]))
+        lines += [row(k, rep[k].values()) for k in ('macro avg', 'weighted avg')]
+        print('\n'.join(lines))
 
 # %% ../nbs/20_interpret.ipynb #9f058ddf
 class SegmentationInterpretation(ClassificationInterpretation):
     "`Interpretation` of a segmentation model: a loss and a predicted mask per image, and a confusion matrix of the pixels"
     _unit,_spatial = 'pixel',True # a class index per pixel; the predictions are (bs, c, h, w)
 
-@patch
-def _keep(self:SegmentationInterpretation, pred, dec, yb, losses):
-    "Count the pixels in the confusion matrix; keep each image's loss and predicted mask, as bytes when the codes fit"
-    self._count(self._check(pred, yb), dec)
-    return {'losses': losses, 'decoded': dec.to(torch.uint8) if len(self.cm) <= 256 else dec}
+    def _keep(self, pred, dec, yb, losses):
+        "Count the pixels in the confusion matrix; keep each image's loss and predicted mask, as bytes when the codes fit"
+        self._count(self._check(pred, yb), dec)
+        return {'losses': losses, 'decoded': dec.to(torch.uint8) if len(self.cm) <= 256 else dec}
 
-# %% ../nbs/20_interpret.ipynb #70739e95
-@patch
-def _show(self:SegmentationInterpretation, x, y, samples, outs, idxs, **kwargs):
-    "One row per image: the image titled with its loss, then its target mask and its predicted mask over it"
-    k = len(samples)
-    ctxs = get_grid(3 * k, nrows=k, ncols=3, **kwargs)
-    for j,(s,i) in enumerate(zip(samples, idxs)): show_title(f"loss {float(self.losses[i]):.2f}", ctx=show_any(s[0], ctx=ctxs[3 * j]))
-    show_results(x, y, samples, outs, ctxs=[ax for j in range(k) for ax in ctxs[3 * j + 1:3 * j + 3]], max_n=k)
-    return ctxs
+    def _show(self, x, y, samples, outs, idxs, **kwargs):
+        "One row per image: the image titled with its loss, then its target mask and its predicted mask over it"
+        k = len(samples)
+        ctxs = get_grid(3 * k, nrows=k, ncols=3, **kwargs)
+        for j,(s,i) in enumerate(zip(samples, idxs)): show_title(f"loss {float(self.losses[i]):.2f}", ctx=show_any(s[0], ctx=ctxs[3 * j]))
+        show_results(x, y, samples, outs, ctxs=[ax for j in range(k) for ax in ctxs[3 * j + 1:3 * j + 3]], max_n=k)
+        return ctxs

@@ -347,12 +347,16 @@ class DataLoader:
         if self.seed is None: return sampler
         with _seeded(_mix(self.seed, epoch, -1)): return list(sampler)
 
+    def epoch_generator(self, epoch:int): # the epoch, counted from 0
+        "The torch generator epoch `epoch`'s order is drawn with: seeded from `(seed, epoch)` with a `seed`; else the `generator` given, or None (torch's global one)"
+        if self.seed is not None: return torch.Generator().manual_seed(_mix(self.seed, epoch))
+        return self.torch_kwargs.get('generator')
+
     def epoch_order(self, epoch:int): # the epoch, counted from 0
         "The indices of the items of epoch `epoch` in their order, before they are cut into batches (what a distributed sampler shards)"
         if self.sampler is not None: return torch.as_tensor(list(self._sampled(self.sampler, epoch)), dtype=torch.int64)
         if not self.shuffle: return torch.arange(self.n)
-        if self.seed is not None: return torch.randperm(self.n, generator=torch.Generator().manual_seed(_mix(self.seed, epoch)))
-        return torch.randperm(self.n, generator=self.torch_kwargs.get('generator'))
+        return torch.randperm(self.n, generator=self.epoch_generator(epoch))
 
     order_epoch = 0 # the epoch whose order `get_idxs` is asked for
 

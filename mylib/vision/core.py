@@ -385,56 +385,52 @@ class Frame:
         x0, y0, x1, y1 = self.box
         return Frame((x0 * sx, y0 * sy, x1 * sx, y1 * sy), self.size, self.canvas, self.offset)
 
-# %% ../../nbs/07_vision.core.ipynb #2e982fef
-@patch
-def pil(self:Frame,
-        im, # a PIL image
-        resample=Image.BILINEAR, # PIL's resampling filter
-        pad_mode='reflection'): # zeros, border or reflection
-    "Apply the frame to PIL image `im`"
-    w, h = im.size
-    if self.is_identity(w, h): return im
-    if all(float(v).is_integer() for v in self.box):  # crop, then resize: torchvision's `resized_crop`, pixel for pixel
-        box = tuple(int(v) for v in self.box)
-        if box != (0, 0, w, h): im = im.crop(box)
-        if im.size != self.size: im = im.resize(self.size, resample, reducing_gap=None)
-    else: im = im.resize(self.size, resample, box=self.box, reducing_gap=None)  # a fractional box (a JPEG decoded smaller)
-    if self.canvas == self.size and self.offset == (0, 0): return im
-    cw, ch = self.canvas
-    if pad_mode == 'zeros':
-        res = Image.new(im.mode, self.canvas)
-        res.paste(im, self.offset)
+    def pil(self,
+            im, # a PIL image
+            resample=Image.BILINEAR, # PIL's resampling filter
+            pad_mode='reflection'): # zeros, border or reflection
+        "Apply the frame to PIL image `im`"
+        w, h = im.size
+        if self.is_identity(w, h): return im
+        if all(float(v).is_integer() for v in self.box):  # crop, then resize: torchvision's `resized_crop`, pixel for pixel
+            box = tuple(int(v) for v in self.box)
+            if box != (0, 0, w, h): im = im.crop(box)
+            if im.size != self.size: im = im.resize(self.size, resample, reducing_gap=None)
+        else: im = im.resize(self.size, resample, box=self.box, reducing_gap=None)  # a fractional box (a JPEG decoded smaller)
+        if self.canvas == self.size and self.offset == (0, 0): return im
+        cw, ch = self.canvas
+        if pad_mode == 'zeros':
+            res = Image.new(im.mode, self.canvas)
+            res.paste(im, self.offset)
+            return res
+        a = np.asarray(im)
+        rows, cols = _src_idx(ch, -self.offset[1], im.height, pad_mode), _src_idx(cw, -self.offset[0], im.width, pad_mode)
+        return Image.fromarray(np.ascontiguousarray(a[rows][:, cols]))
+
+    def tensor(self,
+               t, # (..., h, w)
+               resample=Image.BILINEAR, # NEAREST, BILINEAR or BICUBIC, as PIL names them
+               pad_mode='reflection'): # zeros, border or reflection
+        "Apply the frame to tensor `t`, e.g. a (c, h, w) image or a (h, w) mask"
+        h, w = t.shape[-2:]
+        if self.is_identity(w, h): return t
+        x0, y0, x1, y1 = (int(round(v)) for v in self.box)
+        t = t[..., y0:y1, x0:x1]
+        if self.size != (x1 - x0, y1 - y0): t = _resize_tensor(t, self.size, resample)
+        if self.canvas == self.size and self.offset == (0, 0): return t
+        (cw, ch), (ox, oy) = self.canvas, self.offset
+        rows = torch.from_numpy(_src_idx(ch, -oy, t.shape[-2], pad_mode))
+        cols = torch.from_numpy(_src_idx(cw, -ox, t.shape[-1], pad_mode))
+        res = t[..., rows.clamp(min=0)[:, None], cols.clamp(min=0)[None, :]]
+        if pad_mode == 'zeros': res = res * ((rows >= 0)[:, None] & (cols >= 0)[None, :]).to(res.dtype)
         return res
-    a = np.asarray(im)
-    rows, cols = _src_idx(ch, -self.offset[1], im.height, pad_mode), _src_idx(cw, -self.offset[0], im.width, pad_mode)
-    return Image.fromarray(np.ascontiguousarray(a[rows][:, cols]))
 
-@patch
-def tensor(self:Frame,
-           t, # (..., h, w)
-           resample=Image.BILINEAR, # NEAREST, BILINEAR or BICUBIC, as PIL names them
-           pad_mode='reflection'): # zeros, border or reflection
-    "Apply the frame to tensor `t`, e.g. a (c, h, w) image or a (h, w) mask"
-    h, w = t.shape[-2:]
-    if self.is_identity(w, h): return t
-    x0, y0, x1, y1 = (int(round(v)) for v in self.box)
-    t = t[..., y0:y1, x0:x1]
-    if self.size != (x1 - x0, y1 - y0): t = _resize_tensor(t, self.size, resample)
-    if self.canvas == self.size and self.offset == (0, 0): return t
-    (cw, ch), (ox, oy) = self.canvas, self.offset
-    rows = torch.from_numpy(_src_idx(ch, -oy, t.shape[-2], pad_mode))
-    cols = torch.from_numpy(_src_idx(cw, -ox, t.shape[-1], pad_mode))
-    res = t[..., rows.clamp(min=0)[:, None], cols.clamp(min=0)[None, :]]
-    if pad_mode == 'zeros': res = res * ((rows >= 0)[:, None] & (cols >= 0)[None, :]).to(res.dtype)
-    return res
-
-@patch
-def points(self:Frame,
-           xy): # (n, 2) x, y in pixels of the image the frame was made for
-    "Apply the frame to points"
-    x0, y0, x1, y1 = self.box
-    scale = xy.new_tensor([self.size[0] / (x1 - x0), self.size[1] / (y1 - y0)])
-    return (xy - xy.new_tensor([x0, y0])) * scale + xy.new_tensor(self.offset)
+    def points(self,
+               xy): # (n, 2) x, y in pixels of the image the frame was made for
+        "Apply the frame to points"
+        x0, y0, x1, y1 = self.box
+        scale = xy.new_tensor([self.size[0] / (x1 - x0), self.size[1] / (y1 - y0)])
+        return (xy - xy.new_tensor([x0, y0])) * scale + xy.new_tensor(self.offset)
 
 # %% ../../nbs/07_vision.core.ipynb #4ae3b99f
 def _elements(b):

@@ -12,7 +12,6 @@ __all__ = ['ImageBlock', 'AddMaskCodes', 'MaskBlock', 'PointBlock', 'bb_pad', 'B
 from pathlib import Path
 import torch
 from torch import Tensor
-from fastcore.basics import patch
 from fastcore.foundation import L
 from ..torch_core import TensorBase, TensorImage, TensorMask, TensorPoint, TensorBBox, TensorCategory, TensorMultiCategory, get_grid, show_title
 from ..dispatch import typedispatch
@@ -211,37 +210,12 @@ def show_results(x:TensorImage, y:TensorImage, samples, outs, ctxs=None, max_n=9
     return ctxs
 
 # %% ../../nbs/08_vision.data.ipynb #4b7df57e
-@register
-class ImageDataLoaders(DataLoaders):
-    "`DataLoaders` for image classification from the usual dataset layouts: class folders, labels in paths or file names, tables, lists"
-
 def _dls_from(cls, dblock, source, path='.', seed=None, **kwargs):
     "`cls` holding the loaders of `dblock` on `source`; `seed` also fixes the loaders' order and item transforms"
     if seed is not None: kwargs.setdefault('seed', seed)
     dls = dblock.dataloaders(source, path=path, **kwargs)
     return cls(*dls.loaders, path=dls.path)
 
-# %% ../../nbs/08_vision.data.ipynb #f968e595
-@patch(cls_method=True)
-def from_folder(cls:ImageDataLoaders,
-                path, # the dataset's folder
-                train='train', valid='valid', # the folders (names, or lists of names) of the training and validation images
-                valid_pct:float=None, # instead: put this random fraction of all images of `path` in validation
-                seed:int=None, # for the random split (and the loaders)
-                vocab=None, # the classes in model-output order; None: the sorted folder names
-                item_tfms=None, batch_tfms=None, # item and batch transforms, merged with the blocks'
-                img_cls=PILImage, # the image class
-                **kwargs): # passed to `DataBlock.dataloaders` (`bs`, `device`, `num_workers`...)
-    "Images in folders named by their class: `path/train/<class>/*`, `path/valid/<class>/*`, or `path/<class>/*` with `valid_pct`"
-    if valid_pct is None:
-        get_items = ImageGetter(folders=[*L(train), *L(valid)])
-        splitter = GrandparentSplitter(train_name=train, valid_name=valid)
-    else: get_items, splitter = ImageGetter(), RandomSplitter(valid_pct, seed=seed)
-    dblock = DataBlock(blocks=(ImageBlock(img_cls), CategoryBlock(vocab=vocab)), get_items=get_items, splitter=splitter,
-                       get_y=parent_label, item_tfms=item_tfms, batch_tfms=batch_tfms)
-    return _dls_from(cls, dblock, path, path=path, seed=seed, **kwargs)
-
-# %% ../../nbs/08_vision.data.ipynb #a4de02e9
 @register
 class _OnName(ArgsRepr):
     "`f` applied to the file name of a path"
@@ -249,111 +223,132 @@ class _OnName(ArgsRepr):
     def __call__(self, o): return self.f(Path(o).name)
     def __repr__(self): return f"{type(self).__name__}({getattr(self.f, '__qualname__', None) or repr(self.f)})"
 
-@patch(cls_method=True)
-def from_path_func(cls:ImageDataLoaders,
+@register
+class ImageDataLoaders(DataLoaders):
+    "`DataLoaders` for image classification from the usual dataset layouts: class folders, labels in paths or file names, tables, lists"
+
+    @classmethod
+    def from_folder(cls,
+                    path, # the dataset's folder
+                    train='train', valid='valid', # the folders (names, or lists of names) of the training and validation images
+                    valid_pct:float=None, # instead: put this random fraction of all images of `path` in validation
+                    seed:int=None, # for the random split (and the loaders)
+                    vocab=None, # the classes in model-output order; None: the sorted folder names
+                    item_tfms=None, batch_tfms=None, # item and batch transforms, merged with the blocks'
+                    img_cls=PILImage, # the image class
+                    **kwargs): # passed to `DataBlock.dataloaders` (`bs`, `device`, `num_workers`...)
+        "Images in folders named by their class: `path/train/<class>/*`, `path/valid/<class>/*`, or `path/<class>/*` with `valid_pct`"
+        if valid_pct is None:
+            get_items = ImageGetter(folders=[*L(train), *L(valid)])
+            splitter = GrandparentSplitter(train_name=train, valid_name=valid)
+        else: get_items, splitter = ImageGetter(), RandomSplitter(valid_pct, seed=seed)
+        dblock = DataBlock(blocks=(ImageBlock(img_cls), CategoryBlock(vocab=vocab)), get_items=get_items, splitter=splitter,
+                           get_y=parent_label, item_tfms=item_tfms, batch_tfms=batch_tfms)
+        return _dls_from(cls, dblock, path, path=path, seed=seed, **kwargs)
+
+    @classmethod
+    def from_path_func(cls,
+                       path, # where models are saved
+                       fnames, # the image files
+                       label_func, # path -> label; a module-level function, so that the loaders pickle
+                       valid_pct:float=0.2, # the random fraction for validation
+                       seed:int=None, # for the split (and the loaders)
+                       item_tfms=None, batch_tfms=None, img_cls=PILImage,
+                       **kwargs): # passed to `DataBlock.dataloaders`
+        "Images `fnames` labelled by `label_func(path)`, split at random"
+        dblock = DataBlock(blocks=(ImageBlock(img_cls), CategoryBlock), splitter=RandomSplitter(valid_pct, seed=seed),
+                           get_y=label_func, item_tfms=item_tfms, batch_tfms=batch_tfms)
+        return _dls_from(cls, dblock, fnames, path=path, seed=seed, **kwargs)
+
+    @classmethod
+    def from_name_func(cls,
+                       path, fnames,
+                       label_func, # file name (without its folder) -> label
+                       **kwargs): # as for `from_path_func`
+        "Images `fnames` labelled by `label_func(file name)`, split at random"
+        return cls.from_path_func(path, fnames, _OnName(label_func), **kwargs)
+
+    @classmethod
+    def from_path_re(cls,
+                     path, fnames,
+                     pat:str, # a regular expression whose first group, searched in the whole path, is the label
+                     **kwargs): # as for `from_path_func`
+        "Images `fnames` labelled by the first group of `pat` in their path, split at random"
+        return cls.from_path_func(path, fnames, RegexLabeller(pat), **kwargs)
+
+    @classmethod
+    def from_name_re(cls,
+                     path, fnames,
+                     pat:str, # a regular expression whose first group, searched in the file name, is the label
+                     **kwargs): # as for `from_path_func`
+        "Images `fnames` labelled by the first group of `pat` in their file name, split at random"
+        return cls.from_path_func(path, fnames, _OnName(RegexLabeller(pat)), **kwargs)
+
+    @classmethod
+    def from_df(cls,
+                df, # a DataFrame: one row per image
+                path='.', # the folder the file names are relative to
+                valid_pct:float=0.2, # the random fraction for validation, unless `valid_col` is given
+                seed:int=None, # for the split (and the loaders)
+                fn_col=0, # the column of file names (a name or a position)
+                folder:str=None, # a subfolder of `path` the file names are relative to
+                suff:str='', # appended to the file names (e.g. '.jpg')
+                label_col=1, # the column of labels; a list of columns: one-hot encoded labels, one column per class
+                label_delim:str=None, # several labels per image, separated by this (multi-label)
+                y_block=None, # the target's block; default from `label_col` and `label_delim`
+                valid_col=None, # a column of booleans, True for validation, instead of a random split
+                item_tfms=None, batch_tfms=None, img_cls=PILImage,
+                **kwargs): # passed to `DataBlock.dataloaders`
+        "Images named in column `fn_col` of `df` with labels in `label_col`: single-label, multi-label, or one-hot"
+        pref = Path(path) if folder is None else Path(path)/folder
+        if y_block is None:
+            if isinstance(label_col, (list, tuple)) and label_delim is None: y_block = MultiCategoryBlock(encoded=True, vocab=list(label_col))
+            else: y_block = CategoryBlock if label_delim is None else MultiCategoryBlock
+        splitter = RandomSplitter(valid_pct, seed=seed) if valid_col is None else ColSplitter(valid_col)
+        dblock = DataBlock(blocks=(ImageBlock(img_cls), y_block), get_x=ColReader(fn_col, pref=pref, suff=suff),
+                           get_y=ColReader(label_col, label_delim=label_delim), splitter=splitter, item_tfms=item_tfms, batch_tfms=batch_tfms)
+        return _dls_from(cls, dblock, df, path=path, seed=seed, **kwargs)
+
+    @classmethod
+    def from_csv(cls,
+                 path, # the dataset's folder
+                 csv_fname='labels.csv', # the CSV file, in `path`
+                 header='infer', delimiter=None, # passed to `pandas.read_csv`
+                 **kwargs): # passed to `from_df`
+        "Images listed in a CSV file in `path`, as `from_df` reads them"
+        import pandas as pd
+        df = pd.read_csv(Path(path)/csv_fname, header=header, **({} if delimiter is None else {'delimiter': delimiter}))
+        return cls.from_df(df, path=path, **kwargs)
+
+    @classmethod
+    def from_lists(cls,
                    path, # where models are saved
                    fnames, # the image files
-                   label_func, # path -> label; a module-level function, so that the loaders pickle
-                   valid_pct:float=0.2, # the random fraction for validation
-                   seed:int=None, # for the split (and the loaders)
+                   labels, # one label per file
+                   valid_pct:float=0.2, seed:int=None,
+                   y_block=CategoryBlock, # the target's block
                    item_tfms=None, batch_tfms=None, img_cls=PILImage,
                    **kwargs): # passed to `DataBlock.dataloaders`
-    "Images `fnames` labelled by `label_func(path)`, split at random"
-    dblock = DataBlock(blocks=(ImageBlock(img_cls), CategoryBlock), splitter=RandomSplitter(valid_pct, seed=seed),
-                       get_y=label_func, item_tfms=item_tfms, batch_tfms=batch_tfms)
-    return _dls_from(cls, dblock, fnames, path=path, seed=seed, **kwargs)
-
-@patch(cls_method=True)
-def from_name_func(cls:ImageDataLoaders,
-                   path, fnames,
-                   label_func, # file name (without its folder) -> label
-                   **kwargs): # as for `from_path_func`
-    "Images `fnames` labelled by `label_func(file name)`, split at random"
-    return cls.from_path_func(path, fnames, _OnName(label_func), **kwargs)
-
-@patch(cls_method=True)
-def from_path_re(cls:ImageDataLoaders,
-                 path, fnames,
-                 pat:str, # a regular expression whose first group, searched in the whole path, is the label
-                 **kwargs): # as for `from_path_func`
-    "Images `fnames` labelled by the first group of `pat` in their path, split at random"
-    return cls.from_path_func(path, fnames, RegexLabeller(pat), **kwargs)
-
-@patch(cls_method=True)
-def from_name_re(cls:ImageDataLoaders,
-                 path, fnames,
-                 pat:str, # a regular expression whose first group, searched in the file name, is the label
-                 **kwargs): # as for `from_path_func`
-    "Images `fnames` labelled by the first group of `pat` in their file name, split at random"
-    return cls.from_path_func(path, fnames, _OnName(RegexLabeller(pat)), **kwargs)
-
-# %% ../../nbs/08_vision.data.ipynb #5c206544
-@patch(cls_method=True)
-def from_df(cls:ImageDataLoaders,
-            df, # a DataFrame: one row per image
-            path='.', # the folder the file names are relative to
-            valid_pct:float=0.2, # the random fraction for validation, unless `valid_col` is given
-            seed:int=None, # for the split (and the loaders)
-            fn_col=0, # the column of file names (a name or a position)
-            folder:str=None, # a subfolder of `path` the file names are relative to
-            suff:str='', # appended to the file names (e.g. '.jpg')
-            label_col=1, # the column of labels; a list of columns: one-hot encoded labels, one column per class
-            label_delim:str=None, # several labels per image, separated by this (multi-label)
-            y_block=None, # the target's block; default from `label_col` and `label_delim`
-            valid_col=None, # a column of booleans, True for validation, instead of a random split
-            item_tfms=None, batch_tfms=None, img_cls=PILImage,
-            **kwargs): # passed to `DataBlock.dataloaders`
-    "Images named in column `fn_col` of `df` with labels in `label_col`: single-label, multi-label, or one-hot"
-    pref = Path(path) if folder is None else Path(path)/folder
-    if y_block is None:
-        if isinstance(label_col, (list, tuple)) and label_delim is None: y_block = MultiCategoryBlock(encoded=True, vocab=list(label_col))
-        else: y_block = CategoryBlock if label_delim is None else MultiCategoryBlock
-    splitter = RandomSplitter(valid_pct, seed=seed) if valid_col is None else ColSplitter(valid_col)
-    dblock = DataBlock(blocks=(ImageBlock(img_cls), y_block), get_x=ColReader(fn_col, pref=pref, suff=suff),
-                       get_y=ColReader(label_col, label_delim=label_delim), splitter=splitter, item_tfms=item_tfms, batch_tfms=batch_tfms)
-    return _dls_from(cls, dblock, df, path=path, seed=seed, **kwargs)
-
-@patch(cls_method=True)
-def from_csv(cls:ImageDataLoaders,
-             path, # the dataset's folder
-             csv_fname='labels.csv', # the CSV file, in `path`
-             header='infer', delimiter=None, # passed to `pandas.read_csv`
-             **kwargs): # passed to `from_df`
-    "Images listed in a CSV file in `path`, as `from_df` reads them"
-    import pandas as pd
-    df = pd.read_csv(Path(path)/csv_fname, header=header, **({} if delimiter is None else {'delimiter': delimiter}))
-    return cls.from_df(df, path=path, **kwargs)
-
-# %% ../../nbs/08_vision.data.ipynb #ed906df9
-@patch(cls_method=True)
-def from_lists(cls:ImageDataLoaders,
-               path, # where models are saved
-               fnames, # the image files
-               labels, # one label per file
-               valid_pct:float=0.2, seed:int=None,
-               y_block=CategoryBlock, # the target's block
-               item_tfms=None, batch_tfms=None, img_cls=PILImage,
-               **kwargs): # passed to `DataBlock.dataloaders`
-    "Images `fnames` with their `labels`, two lists of the same length, split at random"
-    dblock = DataBlock.from_columns(blocks=(ImageBlock(img_cls), y_block), splitter=RandomSplitter(valid_pct, seed=seed),
-                                    item_tfms=item_tfms, batch_tfms=batch_tfms)
-    return _dls_from(cls, dblock, (fnames, labels), path=path, seed=seed, **kwargs)
+        "Images `fnames` with their `labels`, two lists of the same length, split at random"
+        dblock = DataBlock.from_columns(blocks=(ImageBlock(img_cls), y_block), splitter=RandomSplitter(valid_pct, seed=seed),
+                                        item_tfms=item_tfms, batch_tfms=batch_tfms)
+        return _dls_from(cls, dblock, (fnames, labels), path=path, seed=seed, **kwargs)
 
 # %% ../../nbs/08_vision.data.ipynb #81debc53
 @register
 class SegmentationDataLoaders(DataLoaders):
     "`DataLoaders` for segmentation: images and their masks"
 
-@patch(cls_method=True)
-def from_label_func(cls:SegmentationDataLoaders,
-                    path, # where models are saved
-                    fnames, # the image files
-                    label_func, # image file -> its mask's file; a module-level function, so that the loaders pickle
-                    valid_pct:float=0.2, seed:int=None,
-                    codes=None, # the class names, indexed by mask value
-                    item_tfms=None, batch_tfms=None, img_cls=PILImage,
-                    **kwargs): # passed to `DataBlock.dataloaders`
-    "Images `fnames` and the masks `label_func` finds for them, split at random"
-    dblock = DataBlock(blocks=(ImageBlock(img_cls), MaskBlock(codes)), splitter=RandomSplitter(valid_pct, seed=seed),
-                       get_y=label_func, item_tfms=item_tfms, batch_tfms=batch_tfms)
-    return _dls_from(cls, dblock, fnames, path=path, seed=seed, **kwargs)
+    @classmethod
+    def from_label_func(cls,
+                        path, # where models are saved
+                        fnames, # the image files
+                        label_func, # image file -> its mask's file; a module-level function, so that the loaders pickle
+                        valid_pct:float=0.2, seed:int=None,
+                        codes=None, # the class names, indexed by mask value
+                        item_tfms=None, batch_tfms=None, img_cls=PILImage,
+                        **kwargs): # passed to `DataBlock.dataloaders`
+        "Images `fnames` and the masks `label_func` finds for them, split at random"
+        dblock = DataBlock(blocks=(ImageBlock(img_cls), MaskBlock(codes)), splitter=RandomSplitter(valid_pct, seed=seed),
+                           get_y=label_func, item_tfms=item_tfms, batch_tfms=batch_tfms)
+        return _dls_from(cls, dblock, fnames, path=path, seed=seed, **kwargs)
