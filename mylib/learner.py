@@ -429,8 +429,10 @@ class Learner(GetAttr):
         "What `export` saves: the parts inference needs, and the settings that can be described."
         settings = {k: getattr(self, k) for k in _settings}
         settings['metrics'] = list(settings['metrics'])
-        return {'dls': self.dls.new_empty(), 'model': self.model, 'loss_func': self.loss_func, 'target_types': self._target_types(),
-                'settings': {k: v for k,v in settings.items() if _savable(v, f'learn.{k}')}}
+        res = {'dls': self.dls.new_empty(), 'model': self.model, 'loss_func': self.loss_func, 'target_types': self._target_types(),
+               'settings': {k: v for k,v in settings.items() if _savable(v, f'learn.{k}')}}
+        if type(self) is not Learner and _savable(type(self), 'the learner class'): res['learner'] = type(self) # a registered subclass (a language model's)
+        return res
 
     def export(self,
                fname='export.safetensors', # relative to `learn.path`
@@ -673,9 +675,11 @@ def _check_export(state, fname):
     "The parts of an export, each checked to be what an export holds"
     from mylib.data.core import DataLoaders
     want = {'dls': DataLoaders, 'model': nn.Module, 'settings': dict, 'target_types': tuple}
-    if not isinstance(state, dict) or set(state) != {*want, 'loss_func'}:
-        raise LoadError(f"{fname}: not an export of a learner (expected the parts {sorted({*want, 'loss_func'})})")
+    if not isinstance(state, dict) or not {*want, 'loss_func'} <= set(state) <= {*want, 'loss_func', 'learner'}:
+        raise LoadError(f"{fname}: not an export of a learner (expected the parts {sorted({*want, 'loss_func'})}, and maybe 'learner')")
     bad = [f"{k} is a {type(state[k]).__name__}" for k,t in want.items() if not isinstance(state[k], t)]
+    cls = state.get('learner', Learner)
+    if not (isinstance(cls, type) and issubclass(cls, Learner)): bad.append(f"learner is {cls!r}, not a Learner class")
     if not callable(state['loss_func']): bad.append(f"loss_func is a {type(state['loss_func']).__name__}")
     unknown = [k for k in state['settings'] if k not in _settings]
     if unknown: bad.append(f"unknown settings {unknown}")
@@ -698,7 +702,7 @@ def load_learner(fname, # a file written by `Learner.export`
         state['settings'].pop('path', None)
     else: state = _check_export(load_object(fname, trust, max_bytes), fname)
     dls = state['dls'].cpu() if cpu else state['dls']
-    learn = Learner(dls, state['model'], loss_func=state['loss_func'], path=fname.parent, **state['settings'])
+    learn = state.get('learner', Learner)(dls, state['model'], loss_func=state['loss_func'], path=fname.parent, **state['settings'])
     learn._ttypes = state['target_types']
     if cpu: learn.model.cpu()
     return learn

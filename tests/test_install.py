@@ -49,13 +49,15 @@ def test_ci_workflow_runs_the_ci_script(root):
 # Star-import modules: what `from mylib.basics import *` and `from mylib.vision.all import *` give a user
 STAR = '''
 import importlib, json, pkgutil, sys, mylib
-b, v = {}, {}
+b, v, t = {}, {}, {}
 exec('from mylib.basics import *', b)
 exec('from mylib.vision.all import *', v)
+exec('from mylib.text.all import *', t)
 alls = {m.name: importlib.import_module(m.name).__all__ for m in pkgutil.walk_packages(mylib.__path__, 'mylib.')
         if hasattr(importlib.import_module(m.name), '__all__')}
 import torchvision.models as tvm
-print(json.dumps(dict(basics=sorted(k for k in b if k != '__builtins__'), vision=sorted(k for k in v if k != '__builtins__'), alls=alls,
+print(json.dumps(dict(basics=sorted(k for k in b if k != '__builtins__'), vision=sorted(k for k in v if k != '__builtins__'),
+                      text=sorted(k for k in t if k != '__builtins__'), alls=alls,
                       tv=[v[n] is getattr(tvm, n) for n in ('resnet18', 'resnet34', 'resnet50')],
                       heavy=[m for m in ('tensorboard', 'torch.utils.tensorboard', 'sklearn') if m in sys.modules])))
 '''
@@ -66,7 +68,7 @@ NOT_VISION = {'mylib.vision.gan'}  # as fastai's vision.all: `from mylib.vision.
 def test_star_imports_give_a_users_names(python):
     import json
     r = json.loads(subprocess.run([python, '-c', STAR], capture_output=True, text=True, check=True).stdout)
-    basics,vision,alls = set(r['basics']),set(r['vision']),r['alls']
+    basics,vision,text,alls = set(r['basics']),set(r['vision']),set(r['text']),r['alls']
     assert {'Learner', 'DataLoaders', 'DataBlock', 'Datasets', 'Transform', 'Pipeline', 'TensorImage', 'typedispatch', 'Adam', 'SGD',
             'accuracy', 'error_rate', 'CrossEntropyLossFlat', 'ConvLayer', 'Callback', 'SaveModelCallback', 'MixedPrecision', 'MixUp',
             'Checkpoint', 'ClassificationInterpretation', 'load_learner', 'Path', 'torch', 'nn', 'F', 'np'} <= basics
@@ -76,13 +78,18 @@ def test_star_imports_give_a_users_names(python):
     assert r['tv'] == [True] * 3  # torchvision's own builders, which `vision_learner` knows
     assert not (FIXTURES | {'main'}) & (vision | basics), 'test fixtures and the command line are no user names'
     assert r['heavy'] == [], f'imported eagerly: {r["heavy"]}'
-    for m,names in alls.items():  # every layer's names are there: a new module gets its line in basics.py or vision/all.py
+    assert basics <= text and {'TextDataLoaders', 'TextBlock', 'language_model_learner', 'text_classifier_learner', 'AWD_LSTM',
+                               'Tokenizer', 'Numericalize', 'tokenize_df', 'Perplexity', 'ModelResetter'} <= text
+    assert not {'TextDataLoaders', 'AWD_LSTM'} & (basics | vision)
+    apps = {'mylib.vision.': vision, 'mylib.text.': text} # each application's modules go to its `all`, the rest to basics
+    for m,names in alls.items():  # every layer's names are there: a new module gets its line in basics.py or its application's all.py
         if m in NOT_BASICS | NOT_VISION: continue
-        missing = set(names) - (basics if not m.startswith('mylib.vision.') else vision) - FIXTURES - {'main'}
-        assert not missing, f'{m}: {sorted(missing)} not star-imported (add the module to mylib/basics.py or mylib/vision/all.py)'
+        where = next((v for k,v in apps.items() if m.startswith(k)), basics)
+        missing = set(names) - where - FIXTURES - {'main'}
+        assert not missing, f'{m}: {sorted(missing)} not star-imported (add the module to mylib/basics.py or its application\'s all.py)'
 
 def test_hand_written_modules_stay_out_of_nbdevs_way(root):
     "nbdev-export writes a package docstring and nbs/llms.txt once a module's docstring is over 3 lines: the sync check would fail"
     import ast
-    for f in ('mylib/basics.py', 'mylib/vision/all.py'):
+    for f in ('mylib/basics.py', 'mylib/vision/all.py', 'mylib/text/all.py'):
         assert len(ast.get_docstring(ast.parse((root/f).read_text())).strip().splitlines()) <= 3, f
