@@ -12,7 +12,7 @@ import torch
 from torch import Tensor
 from fastcore.basics import store_attr
 from .torch_core import to_plain, retain_type, get_grid, show_title
-from .learner import Learner, Recorder, GatherPreds
+from .learner import Learner, Recorder, GatherPreds, item_order
 from .losses import loss_activation, loss_decodes
 from .data.load import InMemory
 from .data.core import get_item, show_results, show_any
@@ -22,7 +22,10 @@ def _in_order(dl):
     "`dl` giving each of its items once, in a fixed order, and the dataset index of each position"
     if dl.sampler is None and dl.batch_sampler is None:
         if dl.n is None: raise ValueError(f"Interpretation: the loader's dataset ({type(dl.dataset).__name__}) has no length; pass a loader with one")
-        return dl.new(shuffle=False, drop_last=False), torch.arange(dl.n)
+        dl = dl.new(shuffle=False, drop_last=False)
+        order = item_order(dl) # a loader that sorts its items (by length, say)
+        if order is None: return dl, torch.arange(dl.n)
+        return dl.new(sampler=order.tolist(), shuffle=False, drop_last=False), order
     order = [int(i) for i in dl.sampler] if dl.sampler is not None else [int(i) for b in dl.batch_sampler for i in b]
     return dl.new(sampler=order, batch_sampler=None, shuffle=False, drop_last=False), torch.tensor(order)
 
@@ -112,8 +115,9 @@ class Interpretation:
         return None
 
     def _show(self, x, y, samples, outs, idxs, **kwargs):
-        "Lay the samples out as `show_results` does for their types, the first axis of each titled by `_title`"
+        "Lay the samples out as `show_results` does for their types, the first axis of each titled by `_title` (a table gains a `loss` column)"
         ctxs = show_results(x, y, samples, outs, max_n=len(samples), **kwargs)
+        if hasattr(ctxs, 'columns'): return ctxs.assign(loss=[round(float(self.losses[i]), 4) for i in idxs]) # a table (texts, rows)
         per = len(ctxs) // len(samples) # axes per sample
         for j,i in enumerate(idxs):
             ax = ctxs[j * per]
