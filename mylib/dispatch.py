@@ -11,7 +11,6 @@ __all__ = ['camel2snake', 'func_name', 'signature_types', 'type_distance', 'Ambi
 # %% ../nbs/01_dispatch.ipynb #dc49300f
 import abc, functools, inspect, re, sys, typing
 from types import MethodType, UnionType
-from fastcore.basics import patch
 
 # %% ../nbs/01_dispatch.ipynb #99de6731
 def camel2snake(name):
@@ -76,6 +75,10 @@ class AmbiguousDispatchError(TypeError):
 def _sig_str(sig): return '(' + ', '.join('|'.join(t.__name__ for t in ts) for ts in sig) + ')'
 def _types_str(types): return '(' + ', '.join(t.__name__ for t in types) + ')'
 
+def _dominates(a, b):
+    "Distance vector `a` is nowhere farther than `b`, and not equal to it."
+    return a != b and all(x <= y for x,y in zip(a, b))
+
 # %% ../nbs/01_dispatch.ipynb #26e51536
 class TypeDispatch:
     "A callable holding functions overloaded on the types of their first `n` parameters."
@@ -104,69 +107,56 @@ class TypeDispatch:
 
     def __getstate__(self): return {**self.__dict__, '_cache': {}, '_seen': -1} # the cache holds whatever types were seen: not worth saving
 
-# %% ../nbs/01_dispatch.ipynb #87ba8469
-def _dominates(a, b):
-    "Distance vector `a` is nowhere farther than `b`, and not equal to it."
-    return a != b and all(x <= y for x,y in zip(a, b))
+    def _local(self, types):
+        "Best candidate among this dispatcher's own functions, None if none matches."
+        scored = []
+        for sig,f in self.funcs.items():
+            if len(types) < self._nreq[sig]: continue
+            ds = tuple(type_distance(t, ann) for t,ann in zip(types, sig))
+            if None not in ds: scored.append((ds, sig, f))
+        best = [s for s in scored if not any(_dominates(o[0], s[0]) for o in scored)]
+        if len(best) > 1:
+            cands = '\n'.join(f'  {_sig_str(sig)} -> {func_name(f)}' for _,sig,f in best)
+            raise AmbiguousDispatchError(f"{self.name}: ambiguous call for argument types {_types_str(types)}; "
+                                         f"equally close candidates:\n{cands}\nRegister one for {_types_str(types)} to resolve it.")
+        return best[0][2] if best else None
 
-@patch
-def _local(self:TypeDispatch, types):
-    "Best candidate among this dispatcher's own functions, None if none matches."
-    scored = []
-    for sig,f in self.funcs.items():
-        if len(types) < self._nreq[sig]: continue
-        ds = tuple(type_distance(t, ann) for t,ann in zip(types, sig))
-        if None not in ds: scored.append((ds, sig, f))
-    best = [s for s in scored if not any(_dominates(o[0], s[0]) for o in scored)]
-    if len(best) > 1:
-        cands = '\n'.join(f'  {_sig_str(sig)} -> {func_name(f)}' for _,sig,f in best)
-        raise AmbiguousDispatchError(f"{self.name}: ambiguous call for argument types {_types_str(types)}; "
-                                     f"equally close candidates:\n{cands}\nRegister one for {_types_str(types)} to resolve it.")
-    return best[0][2] if best else None
+    def lookup(self, *types):
+        "The function to call for argument `types`, then from each of `bases` in turn (their own functions); None if none matches."
+        if self._seen != TypeDispatch.version or self._abc != abc.get_cache_token():
+            self._cache,self._seen,self._abc = {},TypeDispatch.version,abc.get_cache_token()
+        try: return self._cache[types]
+        except KeyError: pass
+        key,types = types,types[:self.n]
+        f = self._local(types)
+        for b in self.bases:
+            if f is not None: break
+            f = b._local(types)
+        self._cache[key] = f
+        return f
 
-@patch
-def lookup(self:TypeDispatch, *types):
-    "The function to call for argument `types`, then from each of `bases` in turn (their own functions); None if none matches."
-    if self._seen != TypeDispatch.version or self._abc != abc.get_cache_token():
-        self._cache,self._seen,self._abc = {},TypeDispatch.version,abc.get_cache_token()
-    try: return self._cache[types]
-    except KeyError: pass
-    key,types = types,types[:self.n]
-    f = self._local(types)
-    for b in self.bases:
-        if f is not None: break
-        f = b._local(types)
-    self._cache[key] = f
-    return f
+    def __getitem__(self, types):
+        "`td[int, str]` is `td.lookup(int, str)`."
+        return self.lookup(*(types if isinstance(types, tuple) else (types,)))
 
-@patch
-def __getitem__(self:TypeDispatch, types):
-    "`td[int, str]` is `td.lookup(int, str)`."
-    return self.lookup(*(types if isinstance(types, tuple) else (types,)))
+    def all_signatures(self):
+        "Signatures of this dispatcher and its bases, nearest first."
+        return list(self.funcs) + [s for b in self.bases for s in b.funcs]
 
-# %% ../nbs/01_dispatch.ipynb #e07aeeec
-@patch
-def all_signatures(self:TypeDispatch):
-    "Signatures of this dispatcher and its bases, nearest first."
-    return list(self.funcs) + [s for b in self.bases for s in b.funcs]
+    def no_match_error(self, types):
+        "The `TypeError` for argument `types` that match no candidate."
+        sigs = '\n'.join(f'  {_sig_str(s)}' for s in self.all_signatures()) or '  none'
+        return TypeError(f"{self.name}: no implementation for argument types {_types_str(types)}; candidates:\n{sigs}")
 
-@patch
-def no_match_error(self:TypeDispatch, types):
-    "The `TypeError` for argument `types` that match no candidate."
-    sigs = '\n'.join(f'  {_sig_str(s)}' for s in self.all_signatures()) or '  none'
-    return TypeError(f"{self.name}: no implementation for argument types {_types_str(types)}; candidates:\n{sigs}")
+    def __call__(self, *args, **kwargs):
+        types = tuple(type(a) for a in args[:self.n])
+        f = self.lookup(*types)
+        if f is None: raise self.no_match_error(types)
+        return f(*args, **kwargs)
 
-@patch
-def __call__(self:TypeDispatch, *args, **kwargs):
-    types = tuple(type(a) for a in args[:self.n])
-    f = self.lookup(*types)
-    if f is None: raise self.no_match_error(types)
-    return f(*args, **kwargs)
-
-@patch
-def __get__(self:TypeDispatch, inst, owner=None):
-    "Used as a class attribute, bind `inst` as `self` and dispatch on the arguments after it."
-    return self if inst is None else _BoundDispatch(self, inst)
+    def __get__(self, inst, owner=None):
+        "Used as a class attribute, bind `inst` as `self` and dispatch on the arguments after it."
+        return self if inst is None else _BoundDispatch(self, inst)
 
 # %% ../nbs/01_dispatch.ipynb #f69f8a1d
 class _BoundDispatch:

@@ -6,10 +6,10 @@ Docs: https://mylib-dev.github.io/mylib/torch_core.html.md"""
 
 # %% auto #0
 __all__ = ['short_repr', 'apply', 'default_device', 'to_device', 'to_cpu', 'to_np', 'to_float', 'to_half', 'set_seed', 'add_note',
-           'describe_value', 'TensorBase', 'to_plain', 'cast', 'tuple_like', 'retain_type', 'TensorImageBase',
-           'TensorImage', 'TensorImageBW', 'TensorMask', 'TensorPoint', 'TensorBBox', 'TensorCategory',
-           'TensorMultiCategory', 'TensorText', 'subplots', 'get_grid', 'show_image', 'show_title', 'show_images',
-           'show_titled_image', 'to_tv', 'from_tv']
+           'describe_value', 'TensorBase', 'to_plain', 'cast', 'tuple_like', 'retain_type', 'subplots', 'get_grid',
+           'show_image', 'show_title', 'show_images', 'show_titled_image', 'TensorImageBase', 'TensorImage',
+           'TensorImageBW', 'TensorMask', 'TensorPoint', 'TensorBBox', 'TensorCategory', 'TensorMultiCategory',
+           'TensorText', 'to_tv', 'from_tv']
 
 # %% ../nbs/00_torch_core.ipynb #5ffa9a21
 import copy, math, os, random, reprlib, sys
@@ -19,7 +19,6 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 from torch import Tensor
-from fastcore.basics import patch
 
 # %% ../nbs/00_torch_core.ipynb #d682a49d
 def apply(f, # called on every leaf as `f(leaf, *args, **kwargs)`
@@ -130,17 +129,6 @@ def describe_value(o, # any value
         return f"{type(o).__name__} '{s if len(s) <= 50 else '...' + s[-47:]}'"
     return f"{type(o).__name__} {short_repr(o)}"
 
-# %% ../nbs/00_torch_core.ipynb #a2fa2dec
-class TensorBase(Tensor):
-    "A `Tensor` that keeps its type and metadata through torch operations"
-    _show_args = {}
-    def __new__(cls, x, # a tensor (kept, not copied), array, list or number
-                **meta): # metadata, stored as attributes
-        if isinstance(x, TensorBase) and x.__dict__: meta = {**x.__dict__, **meta}
-        res = (x if isinstance(x, Tensor) else torch.as_tensor(x)).as_subclass(cls)
-        if meta: res.__dict__.update(meta)
-        return res
-
 # %% ../nbs/00_torch_core.ipynb #f96e2206
 _nowrap = frozenset(torch.overrides.get_default_nowrap_functions() | {Tensor.as_subclass})
 
@@ -172,43 +160,49 @@ def _wrap(r, src):
     return r
 
 # %% ../nbs/00_torch_core.ipynb #c66eee94
-@patch(cls_method=True)
-def __torch_function__(cls:TensorBase, func, types, args=(), kwargs=None):
-    "Run `func` on plain tensors, then give its tensor results the type and metadata of the first typed argument"
-    with torch._C.DisableTorchFunctionSubclass():
-        res = func(*args, **kwargs) if kwargs else func(*args)
-    if type(res) is Tensor:  # the hot path: one plain result
-        if not res.ndim or func in _nowrap: return res
-        src = args[0] if args else None
-        if len(types) > 1: src = _source(args, kwargs)  # several semantic types: the most derived wins
-        elif not isinstance(src, TensorBase):  # e.g. `torch.cat([a, b])`
-            src = src[0] if type(src) is list and src and isinstance(src[0], TensorBase) else _source(args, kwargs)
-            if src is None: return res
-        if getrefcount(res) <= _FRESH: res.__class__ = type(src)  # a new tensor only we hold: retype it in place
-        else: res = res.as_subclass(type(src))  # an existing one (`x.to(img)` returns `x`): leave the caller's alone
-        if src.__dict__: res.__dict__.update(src.__dict__)
+class TensorBase(Tensor):
+    "A `Tensor` that keeps its type and metadata through torch operations"
+    _show_args = {}
+    def __new__(cls, x, # a tensor (kept, not copied), array, list or number
+                **meta): # metadata, stored as attributes
+        if isinstance(x, TensorBase) and x.__dict__: meta = {**x.__dict__, **meta}
+        res = (x if isinstance(x, Tensor) else torch.as_tensor(x)).as_subclass(cls)
+        if meta: res.__dict__.update(meta)
         return res
-    if isinstance(res, (tuple, list)) and any(type(r) is Tensor for r in res):
-        src = _source(args, kwargs)
-        if src is not None: return type(res)([_wrap(r, src) for r in res])
-    return res
 
-# %% ../nbs/00_torch_core.ipynb #d6d79e02
-@patch
-def __repr__(self:TensorBase):
-    "The class name and data, then the metadata"
-    r = super(TensorBase, self).__repr__()
-    if not self.__dict__: return r
-    return r[:-1] + ''.join(f', {k}={v!r}' for k, v in self.__dict__.items()) + ')'
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        "Run `func` on plain tensors, then give its tensor results the type and metadata of the first typed argument"
+        with torch._C.DisableTorchFunctionSubclass():
+            res = func(*args, **kwargs) if kwargs else func(*args)
+        if type(res) is Tensor:  # the hot path: one plain result
+            if not res.ndim or func in _nowrap: return res
+            src = args[0] if args else None
+            if len(types) > 1: src = _source(args, kwargs)  # several semantic types: the most derived wins
+            elif not isinstance(src, TensorBase):  # e.g. `torch.cat([a, b])`
+                src = src[0] if type(src) is list and src and isinstance(src[0], TensorBase) else _source(args, kwargs)
+                if src is None: return res
+            if getrefcount(res) <= _FRESH: res.__class__ = type(src)  # a new tensor only we hold: retype it in place
+            else: res = res.as_subclass(type(src))  # an existing one (`x.to(img)` returns `x`): leave the caller's alone
+            if src.__dict__: res.__dict__.update(src.__dict__)
+            return res
+        if isinstance(res, (tuple, list)) and any(type(r) is Tensor for r in res):
+            src = _source(args, kwargs)
+            if src is not None: return type(res)([_wrap(r, src) for r in res])
+        return res
 
-# %% ../nbs/00_torch_core.ipynb #55bb4467
-@patch
-def __deepcopy__(self:TensorBase, memo):
-    "A copy of the data, with a deep copy of the metadata"
-    res = copy.deepcopy(self.as_subclass(Tensor), memo).as_subclass(type(self))
-    res.__dict__.update(copy.deepcopy(self.__dict__, memo))
-    memo[id(self)] = res
-    return res
+    def __repr__(self):
+        "The class name and data, then the metadata"
+        r = super(TensorBase, self).__repr__()
+        if not self.__dict__: return r
+        return r[:-1] + ''.join(f', {k}={v!r}' for k, v in self.__dict__.items()) + ')'
+
+    def __deepcopy__(self, memo):
+        "A copy of the data, with a deep copy of the metadata"
+        res = copy.deepcopy(self.as_subclass(Tensor), memo).as_subclass(type(self))
+        res.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        memo[id(self)] = res
+        return res
 
 # %% ../nbs/00_torch_core.ipynb #344ff0ee
 def _plain(o): return o.as_subclass(Tensor) if isinstance(o, Tensor) and type(o) is not Tensor else o
@@ -257,71 +251,6 @@ def retain_type(new, # result of a function; a tuple is handled elementwise
     if isinstance(old, Tensor) and old.__dict__ and isinstance(res, Tensor):
         res.__dict__.update({**old.__dict__, **res.__dict__})
     return res
-
-# %% ../nbs/00_torch_core.ipynb #1fa912ce
-def _img_size(sz, who):
-    "`sz` as an `(h, w)` tuple of ints; an int means a square"
-    if isinstance(sz, (int, np.integer)): return (int(sz), int(sz))
-    try: h, w = sz
-    except (TypeError, ValueError): raise ValueError(f"{who}: `img_size` must be (h, w), got {sz!r}") from None
-    return (int(h), int(w))
-
-def _check_ndim(res, lo, expected):
-    if res.ndim < lo: raise ValueError(f"{type(res).__name__}: expected shape {expected}, got {tuple(res.shape)}")
-    return res
-
-# %% ../nbs/00_torch_core.ipynb #01de9c97
-class TensorImageBase(TensorBase):
-    "Base of image-like tensors, (..., h, w)"
-    _show_args = {'cmap': 'viridis'}
-    def __new__(cls, x, **meta): return _check_ndim(super().__new__(cls, x, **meta), 2, '(c, h, w) or (bs, c, h, w)')
-
-class TensorImage(TensorImageBase):
-    "An image, (c, h, w), or a batch of images, (bs, c, h, w)"
-
-class TensorImageBW(TensorImage):
-    "A single-channel image, (1, h, w)"
-    _show_args = {'cmap': 'Greys'}
-
-class TensorMask(TensorImageBase):
-    "A segmentation mask of class indices, (h, w) or (1, h, w)"
-    _show_args = {'alpha': 0.5, 'cmap': 'tab20', 'interpolation': 'nearest'}
-    def __new__(cls, x,
-                codes=None, # names of the classes, indexed by mask value
-                **meta):
-        if codes is not None: meta['codes'] = codes
-        return super().__new__(cls, x, **meta)
-
-# %% ../nbs/00_torch_core.ipynb #7325522a
-class TensorPoint(TensorBase):
-    "Points as (n, 2) x, y pixel coordinates in an image of `img_size` (h, w)"
-    _ncoords, _layout = 2, 'x, y'
-    _show_args = {'s': 25, 'marker': 'o', 'c': 'red'}
-    def __new__(cls, x,
-                img_size=None, # (h, w) of the image the points belong to, like a tensor's shape
-                **meta):
-        if img_size is not None: meta['img_size'] = _img_size(img_size, cls.__name__)
-        res = super().__new__(cls, x, **meta)
-        k = cls._ncoords
-        if res.numel() == 0: return res.reshape(0, k)
-        if res.ndim == 0 or res.shape[-1] != k:
-            raise ValueError(f"{cls.__name__}: expected shape (n, {k}) ({cls._layout}), got {tuple(res.shape)}")
-        return res
-
-class TensorBBox(TensorPoint):
-    "Boxes as (n, 4) x0, y0, x1, y1 pixel coordinates in an image of `img_size` (h, w)"
-    _ncoords, _layout = 4, 'x0, y0, x1, y1'
-    _show_args = {'edgecolor': 'yellow', 'linewidth': 2, 'fill': False}
-
-# %% ../nbs/00_torch_core.ipynb #4a9258bd
-class TensorCategory(TensorBase):
-    "A class index, or a batch of them; metadata `vocab` names the classes"
-
-class TensorMultiCategory(TensorCategory):
-    "Several labels: class indices, or a multi-hot vector over `vocab`"
-
-class TensorText(TensorBase):
-    "Token ids of a text, (seq_len,) or (bs, seq_len); metadata `vocab` names the tokens"
 
 # %% ../nbs/00_torch_core.ipynb #7103c755
 def subplots(nrows:int=1, ncols:int=1,
@@ -401,20 +330,18 @@ def show_titled_image(o, # an `(image, title)` pair
     "Show an image with its title"
     return show_image(o[0], title=str(o[1]), **kwargs)
 
-# %% ../nbs/00_torch_core.ipynb #1649caa5
-@patch
-def show(self:TensorImageBase, ctx=None, **kwargs):
-    "Show the image on `ctx`"
-    return show_image(self, ctx=ctx, **{**self._show_args, **kwargs})
+# %% ../nbs/00_torch_core.ipynb #1fa912ce
+def _img_size(sz, who):
+    "`sz` as an `(h, w)` tuple of ints; an int means a square"
+    if isinstance(sz, (int, np.integer)): return (int(sz), int(sz))
+    try: h, w = sz
+    except (TypeError, ValueError): raise ValueError(f"{who}: `img_size` must be (h, w), got {sz!r}") from None
+    return (int(h), int(w))
 
-@patch
-def show(self:TensorMask, ctx=None, **kwargs):
-    "Show the mask, one colour per class and see-through, so it can overlay an image on `ctx`"
-    codes = getattr(self, 'codes', None)
-    if codes is not None: kwargs = {'vmin': 0, 'vmax': max(len(codes) - 1, 1), **kwargs}
-    return show_image(self, ctx=ctx, **{**self._show_args, **kwargs})
+def _check_ndim(res, lo, expected):
+    if res.ndim < lo: raise ValueError(f"{type(res).__name__}: expected shape {expected}, got {tuple(res.shape)}")
+    return res
 
-# %% ../nbs/00_torch_core.ipynb #38dd68df
 def _canvas(ctx, img_size, figsize):
     "`ctx`, or a new axis in image coordinates for an image of `img_size` (h, w)"
     if ctx is not None: return ctx
@@ -427,57 +354,110 @@ def _canvas(ctx, img_size, figsize):
     ax.set_axis_off()
     return ax
 
-@patch
-def show(self:TensorPoint, ctx=None, figsize=None, **kwargs):
-    "Scatter the points on `ctx`, or on a new axis sized to `img_size`"
-    ax = _canvas(ctx, getattr(self, 'img_size', None), figsize)
-    xy = to_np(to_plain(self).reshape(-1, 2))
-    ax.scatter(xy[:, 0] - 0.5, xy[:, 1] - 0.5, **{**self._show_args, **kwargs})  # matplotlib centres pixel 0 on 0, we on 0.5
-    return ax
-
-# %% ../nbs/00_torch_core.ipynb #c3788c71
-@patch
-def show(self:TensorBBox, ctx=None,
-         labels=None, # one string per box, written at its top-left corner
-         figsize=None, **kwargs): # `kwargs` go to matplotlib's `Rectangle`
-    "Draw the boxes on `ctx`, or on a new axis sized to `img_size`; empty boxes (padding) are skipped"
-    from matplotlib.patches import Rectangle
-    boxes = to_np(to_plain(self).reshape(-1, 4)).tolist()
-    if labels is not None and len(labels) != len(boxes):
-        raise ValueError(f"TensorBBox.show: got {len(labels)} `labels` for {len(boxes)} boxes")
-    ax, kw = _canvas(ctx, getattr(self, 'img_size', None), figsize), {**self._show_args, **kwargs}
-    for i, (x0, y0, x1, y1) in enumerate(boxes):
-        if x1 <= x0 or y1 <= y0: continue
-        ax.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, **kw))
-        if labels is not None:
-            ax.text(x0 - 0.5, y0 - 0.5, str(labels[i]), va='bottom', fontsize=8, color='black',
-                    bbox={'facecolor': kw.get('edgecolor', 'black'), 'alpha': 0.8, 'pad': 1, 'linewidth': 0})
-    return ax
-
-# %% ../nbs/00_torch_core.ipynb #f161c6db
 def _names(idxs, vocab): return [str(i) if vocab is None else str(vocab[i]) for i in idxs]
 
-@patch
-def show(self:TensorCategory, ctx=None,
-         vocab=None, # class names; defaults to the `vocab` metadata
-         **kwargs): # passed to `show_title`
-    "Show the category (its name in `vocab` if known) as the title of `ctx`"
-    vocab = getattr(self, 'vocab', None) if vocab is None else vocab
-    return show_title(_names([self.item()], vocab)[0], ctx=_canvas(ctx, None, (1, 1)), **kwargs)
+# %% ../nbs/00_torch_core.ipynb #01de9c97
+class TensorImageBase(TensorBase):
+    "Base of image-like tensors, (..., h, w)"
+    _show_args = {'cmap': 'viridis'}
+    def __new__(cls, x, **meta): return _check_ndim(super().__new__(cls, x, **meta), 2, '(c, h, w) or (bs, c, h, w)')
 
-@patch
-def show(self:TensorMultiCategory, ctx=None, vocab=None, **kwargs):
-    "Show the labels, joined by ';', as the title of `ctx`"
-    vocab = getattr(self, 'vocab', None) if vocab is None else vocab
-    v = to_plain(self).flatten()
-    idxs = v.nonzero().flatten() if v.is_floating_point() or v.dtype == torch.bool else v  # multi-hot or indices
-    return show_title(';'.join(_names(idxs.tolist(), vocab)), ctx=_canvas(ctx, None, (1, 1)), **kwargs)
+    def show(self, ctx=None, **kwargs):
+        "Show the image on `ctx`"
+        return show_image(self, ctx=ctx, **{**self._show_args, **kwargs})
 
-@patch
-def show(self:TensorText, ctx=None, vocab=None, **kwargs):
-    "Show the tokens (their text in `vocab` if known) as the title of `ctx`"
-    vocab = getattr(self, 'vocab', None) if vocab is None else vocab
-    return show_title(' '.join(_names(to_plain(self).flatten().tolist(), vocab)), ctx=_canvas(ctx, None, (3, 1)), **kwargs)
+class TensorImage(TensorImageBase):
+    "An image, (c, h, w), or a batch of images, (bs, c, h, w)"
+
+class TensorImageBW(TensorImage):
+    "A single-channel image, (1, h, w)"
+    _show_args = {'cmap': 'Greys'}
+
+class TensorMask(TensorImageBase):
+    "A segmentation mask of class indices, (h, w) or (1, h, w)"
+    _show_args = {'alpha': 0.5, 'cmap': 'tab20', 'interpolation': 'nearest'}
+    def __new__(cls, x,
+                codes=None, # names of the classes, indexed by mask value
+                **meta):
+        if codes is not None: meta['codes'] = codes
+        return super().__new__(cls, x, **meta)
+
+    def show(self, ctx=None, **kwargs):
+        "Show the mask, one colour per class and see-through, so it can overlay an image on `ctx`"
+        codes = getattr(self, 'codes', None)
+        if codes is not None: kwargs = {'vmin': 0, 'vmax': max(len(codes) - 1, 1), **kwargs}
+        return show_image(self, ctx=ctx, **{**self._show_args, **kwargs})
+
+# %% ../nbs/00_torch_core.ipynb #7325522a
+class TensorPoint(TensorBase):
+    "Points as (n, 2) x, y pixel coordinates in an image of `img_size` (h, w)"
+    _ncoords, _layout = 2, 'x, y'
+    _show_args = {'s': 25, 'marker': 'o', 'c': 'red'}
+    def __new__(cls, x,
+                img_size=None, # (h, w) of the image the points belong to, like a tensor's shape
+                **meta):
+        if img_size is not None: meta['img_size'] = _img_size(img_size, cls.__name__)
+        res = super().__new__(cls, x, **meta)
+        k = cls._ncoords
+        if res.numel() == 0: return res.reshape(0, k)
+        if res.ndim == 0 or res.shape[-1] != k:
+            raise ValueError(f"{cls.__name__}: expected shape (n, {k}) ({cls._layout}), got {tuple(res.shape)}")
+        return res
+
+    def show(self, ctx=None, figsize=None, **kwargs):
+        "Scatter the points on `ctx`, or on a new axis sized to `img_size`"
+        ax = _canvas(ctx, getattr(self, 'img_size', None), figsize)
+        xy = to_np(to_plain(self).reshape(-1, 2))
+        ax.scatter(xy[:, 0] - 0.5, xy[:, 1] - 0.5, **{**self._show_args, **kwargs})  # matplotlib centres pixel 0 on 0, we on 0.5
+        return ax
+
+class TensorBBox(TensorPoint):
+    "Boxes as (n, 4) x0, y0, x1, y1 pixel coordinates in an image of `img_size` (h, w)"
+    _ncoords, _layout = 4, 'x0, y0, x1, y1'
+    _show_args = {'edgecolor': 'yellow', 'linewidth': 2, 'fill': False}
+
+    def show(self, ctx=None,
+             labels=None, # one string per box, written at its top-left corner
+             figsize=None, **kwargs): # `kwargs` go to matplotlib's `Rectangle`
+        "Draw the boxes on `ctx`, or on a new axis sized to `img_size`; empty boxes (padding) are skipped"
+        from matplotlib.patches import Rectangle
+        boxes = to_np(to_plain(self).reshape(-1, 4)).tolist()
+        if labels is not None and len(labels) != len(boxes):
+            raise ValueError(f"TensorBBox.show: got {len(labels)} `labels` for {len(boxes)} boxes")
+        ax, kw = _canvas(ctx, getattr(self, 'img_size', None), figsize), {**self._show_args, **kwargs}
+        for i, (x0, y0, x1, y1) in enumerate(boxes):
+            if x1 <= x0 or y1 <= y0: continue
+            ax.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, **kw))
+            if labels is not None:
+                ax.text(x0 - 0.5, y0 - 0.5, str(labels[i]), va='bottom', fontsize=8, color='black',
+                        bbox={'facecolor': kw.get('edgecolor', 'black'), 'alpha': 0.8, 'pad': 1, 'linewidth': 0})
+        return ax
+
+# %% ../nbs/00_torch_core.ipynb #4a9258bd
+class TensorCategory(TensorBase):
+    "A class index, or a batch of them; metadata `vocab` names the classes"
+    def show(self, ctx=None,
+             vocab=None, # class names; defaults to the `vocab` metadata
+             **kwargs): # passed to `show_title`
+        "Show the category (its name in `vocab` if known) as the title of `ctx`"
+        vocab = getattr(self, 'vocab', None) if vocab is None else vocab
+        return show_title(_names([self.item()], vocab)[0], ctx=_canvas(ctx, None, (1, 1)), **kwargs)
+
+class TensorMultiCategory(TensorCategory):
+    "Several labels: class indices, or a multi-hot vector over `vocab`"
+    def show(self, ctx=None, vocab=None, **kwargs):
+        "Show the labels, joined by ';', as the title of `ctx`"
+        vocab = getattr(self, 'vocab', None) if vocab is None else vocab
+        v = to_plain(self).flatten()
+        idxs = v.nonzero().flatten() if v.is_floating_point() or v.dtype == torch.bool else v  # multi-hot or indices
+        return show_title(';'.join(_names(idxs.tolist(), vocab)), ctx=_canvas(ctx, None, (1, 1)), **kwargs)
+
+class TensorText(TensorBase):
+    "Token ids of a text, (seq_len,) or (bs, seq_len); metadata `vocab` names the tokens"
+    def show(self, ctx=None, vocab=None, **kwargs):
+        "Show the tokens (their text in `vocab` if known) as the title of `ctx`"
+        vocab = getattr(self, 'vocab', None) if vocab is None else vocab
+        return show_title(' '.join(_names(to_plain(self).flatten().tolist(), vocab)), ctx=_canvas(ctx, None, (3, 1)), **kwargs)
 
 # %% ../nbs/00_torch_core.ipynb #b484dfd7
 def _to_tv(o):

@@ -10,7 +10,6 @@ __all__ = ['Transform', 'ItemTransform', 'DisplayedTransform', 'RandTransform', 
 
 # %% ../nbs/02_transform.ipynb #dd32edce
 import inspect, random, torch
-from fastcore.basics import patch
 from fastcore.foundation import L
 from .torch_core import TensorBase, retain_type, cast, to_tv, from_tv, add_note, tuple_like
 from .dispatch import TypeDispatch, func_name, camel2snake
@@ -50,7 +49,29 @@ class _TfmMeta(type):
 
 # %% ../nbs/02_transform.ipynb #6878e1ba
 _missing = object()
+_no_ann = {}
 
+def _return_ann(f):
+    "The return annotation of `f`, `_missing` if it has none (or is a builtin without annotations)."
+    return getattr(f, '__annotations__', _no_ann).get('return', _missing)
+
+def _keep_meta(new, old):
+    "`new` with the metadata of `old` it has no value for (a label's `vocab`, a mask's `codes`)."
+    if isinstance(new, TensorBase) and isinstance(old, TensorBase):
+        for k,v in old.__dict__.items(): new.__dict__.setdefault(k, v)
+    return new
+
+def _result_type(res, x, ret):
+    "`res` with the semantic type of input `x`, or of the return annotation `ret` when there is one."
+    if ret is _missing: return res if type(res) is type(x) else retain_type(res, x)
+    if isinstance(ret, type) and issubclass(ret, torch.Tensor) and isinstance(res, torch.Tensor): return _keep_meta(cast(res, ret), x)
+    return res
+
+def _td_types(td):
+    "Signatures of dispatcher `td`, e.g. `(TensorImage) (TensorMask)`."
+    return ' '.join('(' + '|'.join(t.__name__ for t in sig[0]) + ')' if sig else '()' for sig in td.all_signatures()) or '-'
+
+# %% ../nbs/02_transform.ipynb #179f62fc
 @register
 class Transform(metaclass=_TfmMeta):
     "A reversible function dispatched on the type of its input; tuples are mapped element by element."
@@ -81,67 +102,37 @@ class Transform(metaclass=_TfmMeta):
         if self.split_idx is not None and split_idx != self.split_idx: return x
         return self._do_call('decodes', x, **kwargs)
 
-# %% ../nbs/02_transform.ipynb #2f6d3618
-_no_ann = {}
+    def _apply_case(self, fn, x, **kwargs):
+        "Run the case of method `fn` (e.g. `'encodes'`) for the type of `x`, or return `x` when there is none."
+        td = self.__dict__.get(fn) # set by `Transform(enc, dec)`: functions without `self`
+        if td is None:
+            f = type(self)._cases[fn].lookup(type(x))
+            if f is None: return x
+            res = f(self, x, **kwargs)
+        else:
+            f = td.lookup(type(x))
+            if f is None: return x
+            res = f(x, **kwargs)
+        return _result_type(res, x, _return_ann(f))
 
-def _return_ann(f):
-    "The return annotation of `f`, `_missing` if it has none (or is a builtin without annotations)."
-    return getattr(f, '__annotations__', _no_ann).get('return', _missing)
+    def _do_call(self, fn, x, **kwargs):
+        if not isinstance(x, tuple): return self._apply_case(fn, x, **kwargs)
+        return tuple_like(x, (self._do_call(fn, x_, **kwargs) for x_ in x))
 
-def _keep_meta(new, old):
-    "`new` with the metadata of `old` it has no value for (a label's `vocab`, a mask's `codes`)."
-    if isinstance(new, TensorBase) and isinstance(old, TensorBase):
-        for k,v in old.__dict__.items(): new.__dict__.setdefault(k, v)
-    return new
+    def setup(self, items=None):
+        "Set up from `items` (their `train` subset when they have one) with the `setups` case for their type."
+        items = getattr(items, 'train', items)
+        f = self.setups.lookup(type(items))
+        if f is not None: f(items)
+        return self
 
-def _result_type(res, x, ret):
-    "`res` with the semantic type of input `x`, or of the return annotation `ret` when there is one."
-    if ret is _missing: return res if type(res) is type(x) else retain_type(res, x)
-    if isinstance(ret, type) and issubclass(ret, torch.Tensor) and isinstance(res, torch.Tensor): return _keep_meta(cast(res, ret), x)
-    return res
+    def _repr_args(self): return ''
 
-@patch
-def _apply_case(self:Transform, fn, x, **kwargs):
-    "Run the case of method `fn` (e.g. `'encodes'`) for the type of `x`, or return `x` when there is none."
-    td = self.__dict__.get(fn) # set by `Transform(enc, dec)`: functions without `self`
-    if td is None:
-        f = type(self)._cases[fn].lookup(type(x))
-        if f is None: return x
-        res = f(self, x, **kwargs)
-    else:
-        f = td.lookup(type(x))
-        if f is None: return x
-        res = f(x, **kwargs)
-    return _result_type(res, x, _return_ann(f))
-
-@patch
-def _do_call(self:Transform, fn, x, **kwargs):
-    if not isinstance(x, tuple): return self._apply_case(fn, x, **kwargs)
-    return tuple_like(x, (self._do_call(fn, x_, **kwargs) for x_ in x))
-
-# %% ../nbs/02_transform.ipynb #98c65cfe
-@patch
-def setup(self:Transform, items=None):
-    "Set up from `items` (their `train` subset when they have one) with the `setups` case for their type."
-    items = getattr(items, 'train', items)
-    f = self.setups.lookup(type(items))
-    if f is not None: f(items)
-    return self
-
-# %% ../nbs/02_transform.ipynb #d048db6c
-def _td_types(td):
-    "Signatures of dispatcher `td`, e.g. `(TensorImage) (TensorMask)`."
-    return ' '.join('(' + '|'.join(t.__name__ for t in sig[0]) + ')' if sig else '()' for sig in td.all_signatures()) or '-'
-
-@patch
-def _repr_args(self:Transform): return ''
-
-@patch
-def __repr__(self:Transform):
-    extra = ', '.join(f'{k}={getattr(self, k)!r}' for k in ('order', 'split_idx') if getattr(self, k) != getattr(Transform, k))
-    return (f"{self.name}{self._repr_args()}" + (f" ({extra})" if extra else '') +
-            f"\n  encodes: {_td_types(self.encodes.td if hasattr(self.encodes, 'td') else self.encodes)}"
-            f"\n  decodes: {_td_types(self.decodes.td if hasattr(self.decodes, 'td') else self.decodes)}")
+    def __repr__(self):
+        extra = ', '.join(f'{k}={getattr(self, k)!r}' for k in ('order', 'split_idx') if getattr(self, k) != getattr(Transform, k))
+        return (f"{self.name}{self._repr_args()}" + (f" ({extra})" if extra else '') +
+                f"\n  encodes: {_td_types(self.encodes.td if hasattr(self.encodes, 'td') else self.encodes)}"
+                f"\n  decodes: {_td_types(self.decodes.td if hasattr(self.decodes, 'td') else self.decodes)}")
 
 # %% ../nbs/02_transform.ipynb #e8c1e3c3
 @register
@@ -209,6 +200,8 @@ def mk_transform(f):
     return Transform(f)
 
 # %% ../nbs/02_transform.ipynb #b5501e76
+def _showable(o): return all(hasattr(o_, 'show') for o_ in o) if isinstance(o, tuple) else hasattr(o, 'show')
+
 @register
 class Pipeline:
     "Compose transforms in `order`; set them up in turn, encode forward, decode in reverse, show."
@@ -227,6 +220,44 @@ class Pipeline:
             try: o = f(o, split_idx=split_idx)
             except Exception as e: raise add_note(e, f"in transform {f.name} (encodes), called on a {type(o).__name__}")
         return o
+
+    def add(self,
+            ts, # transforms (or functions) to add
+            items=None): # items to set them up on
+        "Add `ts`, each set up on `items` processed by the transforms already in the pipeline."
+        items = getattr(items, 'train', items)
+        for t in L(ts):
+            t = mk_transform(t)
+            if items is not None: t.setup(MappedItems(items, Pipeline(self.fs, split_idx=self.split_idx)))
+            self.fs = (self.fs + [t]).sorted(key='order')
+        return self
+
+    def setup(self, items=None):
+        "Set up every transform in order on `items` (their `train` subset when they have one)."
+        tfms,self.fs = self.fs,L()
+        return self.add(tfms, items)
+
+    def remove(self, t):
+        "Remove transform `t` (the object, or every transform of type `t`)."
+        self.fs = self.fs.filter(lambda f: not (f is t or (isinstance(t, type) and isinstance(f, t))))
+        return self
+
+    def decode(self,
+               o, # the encoded item
+               full=True): # decode through every transform; False: stop as soon as `o` can show itself
+        "Decode `o` by running each transform's `decodes` in reverse order."
+        for f in reversed(self.fs):
+            if not full and _showable(o): break
+            try: o = f.decode(o, split_idx=self.split_idx)
+            except Exception as e: raise add_note(e, f"in transform {f.name} (decodes), called on a {type(o).__name__}")
+        return o
+
+    def show(self, o, ctx=None, **kwargs):
+        "Decode `o` until it can show itself, then show it (each element of a tuple on the same `ctx`)."
+        o = self.decode(o, full=False)
+        for o_ in (o if isinstance(o, tuple) and not hasattr(o, 'show') else (o,)):
+            if hasattr(o_, 'show'): ctx = o_.show(ctx=ctx, **kwargs)
+        return ctx
 
     @property
     def name(self): return 'Pipeline: ' + (' -> '.join(f.name for f in self.fs) or '(empty)') # what messages call it (see `func_name`)
@@ -251,49 +282,3 @@ class MappedItems:
     def __iter__(self): return map(self.f, self.items)
     def __getitem__(self, i): return [self.f(o) for o in self.items[i]] if isinstance(i, slice) else self.f(self.items[i])
     def __repr__(self): return f"MappedItems({len(self)} items through {self.f!r})"
-
-@patch
-def add(self:Pipeline,
-        ts, # transforms (or functions) to add
-        items=None): # items to set them up on
-    "Add `ts`, each set up on `items` processed by the transforms already in the pipeline."
-    items = getattr(items, 'train', items)
-    for t in L(ts):
-        t = mk_transform(t)
-        if items is not None: t.setup(MappedItems(items, Pipeline(self.fs, split_idx=self.split_idx)))
-        self.fs = (self.fs + [t]).sorted(key='order')
-    return self
-
-@patch
-def setup(self:Pipeline, items=None):
-    "Set up every transform in order on `items` (their `train` subset when they have one)."
-    tfms,self.fs = self.fs,L()
-    return self.add(tfms, items)
-
-@patch
-def remove(self:Pipeline, t):
-    "Remove transform `t` (the object, or every transform of type `t`)."
-    self.fs = self.fs.filter(lambda f: not (f is t or (isinstance(t, type) and isinstance(f, t))))
-    return self
-
-# %% ../nbs/02_transform.ipynb #53f9c4e3
-def _showable(o): return all(hasattr(o_, 'show') for o_ in o) if isinstance(o, tuple) else hasattr(o, 'show')
-
-@patch
-def decode(self:Pipeline,
-           o, # the encoded item
-           full=True): # decode through every transform; False: stop as soon as `o` can show itself
-    "Decode `o` by running each transform's `decodes` in reverse order."
-    for f in reversed(self.fs):
-        if not full and _showable(o): break
-        try: o = f.decode(o, split_idx=self.split_idx)
-        except Exception as e: raise add_note(e, f"in transform {f.name} (decodes), called on a {type(o).__name__}")
-    return o
-
-@patch
-def show(self:Pipeline, o, ctx=None, **kwargs):
-    "Decode `o` until it can show itself, then show it (each element of a tuple on the same `ctx`)."
-    o = self.decode(o, full=False)
-    for o_ in (o if isinstance(o, tuple) and not hasattr(o, 'show') else (o,)):
-        if hasattr(o_, 'show'): ctx = o_.show(ctx=ctx, **kwargs)
-    return ctx
