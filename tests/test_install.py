@@ -49,26 +49,27 @@ def test_ci_workflow_runs_the_ci_script(root):
 # Star-import modules: what `from mylib.basics import *` and `from mylib.vision.all import *` give a user
 STAR = '''
 import importlib, json, pkgutil, sys, mylib
-b, v, t = {}, {}, {}
+b, v, t, tab = {}, {}, {}, {}
 exec('from mylib.basics import *', b)
 exec('from mylib.vision.all import *', v)
 exec('from mylib.text.all import *', t)
+exec('from mylib.tabular.all import *', tab)
 alls = {m.name: importlib.import_module(m.name).__all__ for m in pkgutil.walk_packages(mylib.__path__, 'mylib.')
         if hasattr(importlib.import_module(m.name), '__all__')}
 import torchvision.models as tvm
 print(json.dumps(dict(basics=sorted(k for k in b if k != '__builtins__'), vision=sorted(k for k in v if k != '__builtins__'),
-                      text=sorted(k for k in t if k != '__builtins__'), alls=alls,
+                      text=sorted(k for k in t if k != '__builtins__'), tabular=sorted(k for k in tab if k != '__builtins__'), alls=alls,
                       tv=[v[n] is getattr(tvm, n) for n in ('resnet18', 'resnet34', 'resnet50')],
                       heavy=[m for m in ('tensorboard', 'torch.utils.tensorboard', 'sklearn') if m in sys.modules])))
 '''
 FIXTURES = {'synth_dls', 'RegModel'}  # test fixtures, in `mylib.test_utils`: never star-imported
-NOT_BASICS = {'mylib.serialize', 'mylib.test_utils'}  # generic names (`register`, `get_config`, `builder`): `from mylib.serialize import ...`
+NOT_BASICS = {'mylib.serialize', 'mylib.test_utils', 'mylib.collab'}  # and `from mylib.collab import *` is its own star import, as fastai's  # generic names (`register`, `get_config`, `builder`): `from mylib.serialize import ...`
 NOT_VISION = {'mylib.vision.gan'}  # as fastai's vision.all: `from mylib.vision.gan import *`
 
 def test_star_imports_give_a_users_names(python):
     import json
     r = json.loads(subprocess.run([python, '-c', STAR], capture_output=True, text=True, check=True).stdout)
-    basics,vision,text,alls = set(r['basics']),set(r['vision']),set(r['text']),r['alls']
+    basics,vision,text,tabular,alls = set(r['basics']),set(r['vision']),set(r['text']),set(r['tabular']),r['alls']
     assert {'Learner', 'DataLoaders', 'DataBlock', 'Datasets', 'Transform', 'Pipeline', 'TensorImage', 'typedispatch', 'Adam', 'SGD',
             'accuracy', 'error_rate', 'CrossEntropyLossFlat', 'ConvLayer', 'Callback', 'SaveModelCallback', 'MixedPrecision', 'MixUp',
             'Checkpoint', 'ClassificationInterpretation', 'load_learner', 'Path', 'torch', 'nn', 'F', 'np'} <= basics
@@ -81,7 +82,8 @@ def test_star_imports_give_a_users_names(python):
     assert basics <= text and {'TextDataLoaders', 'TextBlock', 'language_model_learner', 'text_classifier_learner', 'AWD_LSTM',
                                'Tokenizer', 'Numericalize', 'tokenize_df', 'Perplexity', 'ModelResetter'} <= text
     assert not {'TextDataLoaders', 'AWD_LSTM'} & (basics | vision)
-    apps = {'mylib.vision.': vision, 'mylib.text.': text} # each application's modules go to its `all`, the rest to basics
+    assert {'TabularPandas', 'tabular_learner', 'Categorify', 'FillMissing'} <= tabular
+    apps = {'mylib.vision.': vision, 'mylib.deploy': vision, 'mylib.text.': text, 'mylib.tabular.': tabular} # each application's modules go to its `all` (deployment serves vision), the rest to basics
     for m,names in alls.items():  # every layer's names are there: a new module gets its line in basics.py or its application's all.py
         if m in NOT_BASICS | NOT_VISION: continue
         where = next((v for k,v in apps.items() if m.startswith(k)), basics)
@@ -91,5 +93,5 @@ def test_star_imports_give_a_users_names(python):
 def test_hand_written_modules_stay_out_of_nbdevs_way(root):
     "nbdev-export writes a package docstring and nbs/llms.txt once a module's docstring is over 3 lines: the sync check would fail"
     import ast
-    for f in ('mylib/basics.py', 'mylib/vision/all.py', 'mylib/text/all.py'):
+    for f in ('mylib/basics.py', 'mylib/vision/all.py', 'mylib/text/all.py', 'mylib/tabular/all.py'):
         assert len(ast.get_docstring(ast.parse((root/f).read_text())).strip().splitlines()) <= 3, f

@@ -12,5 +12,7 @@ from .models.xresnet import *
 from .models.unet import *
 from .learner import *
 from .train import *
+from ..deploy import *
+from ..deploy_runtime import *
 
 del main  # `mylib.vision.train`'s command line (`mylib-train`), not a name for a user's namespace
