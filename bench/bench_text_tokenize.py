@@ -92,5 +92,6 @@ if __name__ == '__main__':
         r = mem[name, mb] = run_memory(name, mb, a.workers)
         note = f"extra peak memory (PSS, all processes) {r['extra']/2**20:,.0f} MiB = {r['extra']/r['chars']:.2f} bytes per char of text"
         if name == 'fastai' and ('mylib', mb) in mem: note += f"; {r['extra']/max(mem['mylib', mb]['extra'], 1):.1f}x ours"
+        if name == 'fastai': note += f"; EXTRAPOLATED (linear in the text, not measured) to {a.mem_mb:g} MB: {r['extra']/r['chars']*a.mem_mb*1e6/2**20:,.0f} MiB"
         rows.append((f'memory, {r["chars"]/1e6:,.0f} MB of text ({r["words"]/1e6:.0f}M words)', name, r['secs'] / r['words'], 'word', note))
     report('Tokenizing a corpus: time per word, and extra peak memory (note)', rows, ours='mylib')

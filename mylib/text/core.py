@@ -31,38 +31,67 @@ UNK,PAD,BOS,EOS,FLD,TK_REP,TK_WREP,TK_UP,TK_MAJ = 'xxunk xxpad xxbos xxeos xxfld
 special_toks = [UNK, PAD, BOS, EOS, FLD, TK_REP, TK_WREP, TK_UP, TK_MAJ] # the first tokens of every vocab, in this order
 
 # %% ../../nbs/30_text.core.ipynb #ac4d17dc
+def _codes(t): return np.frombuffer(t.encode('utf-32-le', 'surrogatepass'), np.uint32) # one code point per character
+
+# %% ../../nbs/30_text.core.ipynb #5f343bf3
 _html_leftovers = [('<br />', '\n'), ('<br/>', '\n'), ('<br>', '\n'), ('\\n', '\n'), ('\\"', '"'), ('#39;', "'"), ('#146;', "'"),
                    ('#36;', '$'), ('quot;', '"'), ('amp;', '&'), ('nbsp;', ' '), ('<unk>', UNK), (' @.@ ', '.'), (' @-@ ', '-'), (' @,@ ', ',')]
+
+_html_marks = '<\\;@' # every leftover holds one of these
 
 @register
 def fix_html(t:str) -> str: # a text
     "Unescape HTML entities (`&amp;`) and fix what badly scraped HTML leaves (`<br />`, `#39;`, `\\n` written out)"
     if '&' in t: t = html.unescape(t)
+    if not any(c in t for c in _html_marks): return t
     for a,b in _html_leftovers:
         if a in t: t = t.replace(a, b)
     return t
 
 # %% ../../nbs/30_text.core.ipynb #7479544a
 _re_rep = re.compile(r'([^\s\d])\1{3,}')
+_re_rep_char = re.compile(r'[^\s\d]')
 def _rep(m): return f' {TK_REP} {len(m.group())} {m.group(1)} '
+
+def _may_repeat(t):
+    "Whether some character of `t`, not a space or a digit, comes 4 times in a row: `_re_rep`'s quick test"
+    if len(t) < 64: return True # short: the regex is as quick
+    a = _codes(t)
+    e = a[1:] == a[:-1]
+    e = e[1:] & e[:-1]
+    e = e[1:] & e[:-1] # position i: characters i to i+3 are the same
+    return bool(e.any()) and any(_re_rep_char.match(chr(c)) for c in np.unique(a[:-3][e]).tolist())
 
 @register
 def replace_rep(t:str) -> str: # a text
     "Replace a character (not a digit) repeated 4 times or more by `xxrep n c`: `'!!!!!'` -> `' xxrep 5 ! '`"
-    return _re_rep.sub(_rep, t)
+    return _re_rep.sub(_rep, t) if _may_repeat(t) else t
 
 # %% ../../nbs/30_text.core.ipynb #932c806d
 _re_wrep = re.compile(r'\b(\w+)\s+\1\s+\1\b(?:\s+\1\b)*')
 def _wrep(m): return f' {TK_WREP} {len(m.group().split())} {m.group(1)} '
 
+def _may_wrep(t):
+    "Whether some whitespace-separated piece of `t` ends its predecessor and starts its successor: `_re_wrep`'s quick test"
+    ws = t.split() # a match's middle word is a whole piece, the first ends a piece, the third starts one
+    mid = ws[1:-1]
+    return any(ws[i].endswith(mid[i]) for i in itertools.compress(itertools.count(), map(str.startswith, ws[2:], mid)))
+
 @register
 def replace_wrep(t:str) -> str: # a text
     "Replace a word repeated 3 times or more by `xxwrep n word`: `'very very very'` -> `' xxwrep 3 very '`"
-    return _re_wrep.sub(_wrep, t)
+    return _re_wrep.sub(_wrep, t) if _may_wrep(t) else t
 
 # %% ../../nbs/30_text.core.ipynb #41118458
 _re_spec = re.compile(r'([/#\\])')
 _re_spaces = re.compile(r'[^\S\n]{2,}|[^\S\n ]')
+_ws = [c for c in range(0x3001) if chr(c).isspace()] # what `\s` matches: none beyond U+3000
+_odd_space = np.zeros(max(_ws) + 2, bool) # code point -> a space other than ' ' and '\n'; the last one (where larger code points go) False
+_odd_space[[c for c in _ws if chr(c) not in ' \n']] = True
+
+def _may_have_odd_spaces(t):
+    "Whether `t` holds two spaces in a row or a space other than ' ' and '\\n': `_re_spaces`'s quick test"
+    return '  ' in t or bool(_odd_space[np.minimum(_codes(t), len(_odd_space) - 1)].any())
 
 @register
 def spec_add_spaces(t:str) -> str: # a text
@@ -72,7 +101,7 @@ def spec_add_spaces(t:str) -> str: # a text
 @register
 def rm_useless_spaces(t:str) -> str: # a text
     "Collapse each run of spaces and tabs (not newlines) into one space"
-    return _re_spaces.sub(' ', t)
+    return _re_spaces.sub(' ', t) if _may_have_odd_spaces(t) else t
 
 # %% ../../nbs/30_text.core.ipynb #b7043baa
 @register
@@ -148,6 +177,14 @@ class WordTokenizer(ArgsRepr):
     def __call__(self, texts): # strings
         "The tokens of each text, lazily: an iterator of lists"
         return map(_re_word.findall, texts)
+
+    def pieces(self, texts): # strings
+        "The whitespace-separated pieces of each text, lazily: `split_piece` splits each on its own into the text's tokens"
+        return map(str.split, texts)
+
+    def split_piece(self, piece): # a piece of `pieces`
+        "The tokens of one piece"
+        return _re_word.findall(piece)
 
     def decode(self, toks): # tokens
         "The tokens joined into text, without a space before punctuation and clitics"
@@ -336,8 +373,19 @@ class Tokenizer(Transform):
 
     def raw_tokens(self, docs): # documents: strings, or tuples of strings (the fields of a row)
         "The tokens of each document before the post-rules, with its markers (`xxbos`, `xxfld n`, `xxeos`), lazily"
+        return self._split_docs(docs, self.tok)
+
+    def pieces(self, docs): # documents: strings, or tuples of strings (the fields of a row)
+        "Each document as the pieces its tokenizer splits on their own (whitespace-separated for a `WordTokenizer`, else its raw tokens), with its markers, lazily"
+        return self._split_docs(docs, getattr(self.tok, 'pieces', self.tok))
+
+    def split_piece(self, piece): # a piece of `pieces`
+        "The raw tokens of a piece of `pieces` (a marker is its own token)"
+        return self.tok.split_piece(piece) if hasattr(self.tok, 'split_piece') else [piece]
+
+    def _split_docs(self, docs, split):
         docs = docs if isinstance(docs, list) else list(docs)
-        split = self.tok(map(self.preprocess, (t for d in docs for t in _texts_of(d))))
+        split = split(map(self.preprocess, (t for d in docs for t in _texts_of(d))))
         bos,eos = [BOS] if self.add_bos else [],[EOS] if self.add_eos else []
         for d in docs:
             if isinstance(d, str): toks = next(split)
@@ -578,33 +626,43 @@ def _doc_name(d):
     if isinstance(d, (str, tuple)): return f" ({str(d)[:40]!r}...)"
     return f" ({d})"
 
+def _expand(ids, exps):
+    "Each id `i` of `ids` replaced by the ids `exps[i]` (a list of lists), end to end; and how many each became"
+    exp_len = np.fromiter(map(len, exps), np.int64, len(exps))
+    exp_ids = np.fromiter(itertools.chain.from_iterable(exps), np.uint32, int(exp_len.sum()))
+    n = exp_len[ids] # how many ids each becomes
+    if (exp_len == 1).all(): return exp_ids[ids],n
+    ends = np.cumsum(n)
+    pos = np.repeat(ends - n - (np.cumsum(exp_len) - exp_len)[ids], n) # for each output id: where its expansion starts, minus where it lands
+    return exp_ids[np.arange(ends[-1] if len(ends) else 0) - pos],n
+
+def _regroup(lens, n):
+    "The lengths of groups of `lens` items once item `j` has become `n[j]` items"
+    ends = np.r_[0, np.cumsum(n)]
+    return np.diff(ends[np.r_[0, np.cumsum(lens)]])
+
 def _tokenize_chunk(start, docs, tkn=None, read=None): # the index of the chunk's first document, and its documents (texts, fields, files)
     "Token ids (local to the chunk) of `docs` end to end, their lengths, and the chunk's distinct tokens in local id order"
     tkn,read = tkn or _worker['tkn'],read or _worker['read']
     try:
-        raw = defaultdict(itertools.count().__next__) # raw token -> local id, before the post-rules
-        ids,lens,to_id = [],[],raw.__getitem__
-        for toks in tkn.raw_tokens(map(read, docs)):
-            ids += map(to_id, toks)
-            lens.append(len(toks))
-        # the post-rules treat each token on its own: run them once per distinct token, then expand every token at once
+        pieces = defaultdict(itertools.count().__next__) # piece -> local id
+        ids,lens,to_id = [],[],pieces.__getitem__
+        for ps in tkn.pieces(map(read, docs)):
+            ids += map(to_id, ps)
+            lens.append(len(ps))
+        # each distinct piece is split once, and the post-rules (which treat each token on its own) run once per distinct raw token
+        raw = defaultdict(itertools.count().__next__)
+        split = [list(map(raw.__getitem__, tkn.split_piece(p))) for p in pieces]
         final = defaultdict(itertools.count().__next__)
-        exps = [list(map(final.__getitem__, tkn.postprocess([t]))) for t in raw]
+        post = [list(map(final.__getitem__, tkn.postprocess([t]))) for t in raw]
     except Exception:
         for i,d in enumerate(docs): # which one? tokenize them one by one
             try: list(tkn.tokenize([read(d)]))
             except Exception as e: raise TokenizeError(f"tokenizing document {start+i}{_doc_name(d)}: {type(e).__name__}: {e}") from e
         raise
-    ids,lens = np.array(ids, np.int64),np.array(lens, np.int64)
-    exp_len = np.array([len(x) for x in exps], np.int64)
-    exp_ids = np.array([i for x in exps for i in x], np.uint32)
-    if len(ids) == 0 or (exp_len == 1).all(): return exp_ids[ids] if len(exp_ids) else ids.astype(np.uint32),lens,list(final)
-    n = exp_len[ids] # how many tokens each raw token becomes
-    ends = np.cumsum(n)
-    pos = np.repeat(ends - n - (np.cumsum(exp_len) - exp_len)[ids], n) # for each output token: where its expansion starts, minus where it lands
-    out = exp_ids[np.arange(ends[-1] if len(ends) else 0) - pos]
-    doc_ends = np.r_[0, ends][np.cumsum(lens)]
-    return out,np.diff(np.r_[0, doc_ends]),list(final)
+    ids,n1 = _expand(np.array(ids, np.int64), split) # pieces -> raw tokens
+    ids,n2 = _expand(ids, post) # raw tokens -> tokens
+    return ids,_regroup(_regroup(np.array(lens, np.int64), n1), n2),list(final)
 
 # %% ../../nbs/30_text.core.ipynb #f3a77b25
 def _default_workers(): return min(len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1, 8)

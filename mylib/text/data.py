@@ -72,12 +72,26 @@ class Pad(ItemTransform):
     def encodes(self, samples:list):
         res = [list(s) if isinstance(s, tuple) else [s] for s in samples]
         for f in self.pad_fields:
-            n = max(len(s[f]) for s in res)
-            for s in res:
-                x = s[f]
-                pad = x.new_full((n - len(x),), self.pad_idx)
-                s[f] = type(x)(torch.cat([pad, x] if self.pad_first else [x, pad]))
+            xs = [s[f] for s in res]
+            for s,row in zip(res, _pad_rows(xs, self.pad_idx, self.pad_first)): s[f] = row
         return [tuple(s) if isinstance(o, tuple) else s[0] for s,o in zip(res, samples)]
+
+def _pad_rows(xs, pad_idx, pad_first):
+    "The 1-d tensors `xs` padded to the longest, each keeping its type and metadata; copied in numpy, where a row costs a microsecond"
+    arrs = [x.as_subclass(torch.Tensor).cpu().numpy() for x in xs] # semantic types cost a dispatch per operation: none until the end
+    n = max((len(a) for a in arrs), default=0)
+    out = np.full((len(arrs), n), pad_idx, dtype=arrs[0].dtype if arrs else np.int64) # (bs, n)
+    for row,a in zip(out, arrs):
+        if pad_first: row[n - len(a):] = a
+        else: row[:len(a)] = a
+    return [_like(torch.from_numpy(r), x) for r,x in zip(out, xs)]
+
+def _like(r, x):
+    "New plain tensor `r` with the type and metadata of `x`"
+    if type(x) is torch.Tensor: return r
+    r.__class__ = type(x) # `r` is new, and only ours
+    if x.__dict__: r.__dict__.update(x.__dict__)
+    return r
 
 def pad_input(samples, # a list of samples, tuples whose elements `pad_fields` are texts
               pad_idx:int=1, pad_first:bool=True, pad_fields=0):
@@ -181,14 +195,15 @@ class SortedDL(TfmdDL):
 
     def get_idxs(self):
         "The items of the epoch: batches of similar lengths"
-        lens = torch.from_numpy(self.cache.lengths)
-        if not self.shuffle: return torch.sort(lens, descending=True, stable=True).indices
-        perm = self.epoch_order(self.order_epoch)
-        chunks = [c[torch.sort(lens[c], descending=True, stable=True).indices] for c in perm.split(self.bs * 50)]
-        batches = list(torch.cat(chunks).split(self.bs))
-        first = max(range(len(batches)), key=lambda i: lens[batches[i]].max().item() if len(batches[i]) else -1)
+        lens = self.cache.lengths # in numpy: small sorts, no thread pool to wake
+        if not self.shuffle: return torch.from_numpy(np.argsort(-lens, kind='stable'))
+        perm = self.epoch_order(self.order_epoch).numpy()
+        sz = self.bs * 50
+        order = np.concatenate([c[np.argsort(-lens[c], kind='stable')] for c in np.split(perm, range(sz, len(perm), sz))])
+        batches = np.split(order, range(self.bs, len(order), self.bs))
+        first = int(np.argmax([lens[b].max() if len(b) else -1 for b in batches])) # the longest batch
         rest = [i for i in perm[perm < len(batches)].tolist() if i != first] # the batches in a random order drawn from `perm`
-        return torch.cat([batches[first]] + [batches[i] for i in rest])
+        return torch.from_numpy(np.concatenate([batches[first]] + [batches[i] for i in rest]))
 
     def decode_batch(self, b, max_n=9, full=True):
         "Batch `b` decoded into at most `max_n` samples, the text always whole (as text, not ids)"
