@@ -160,6 +160,9 @@ class TabularProc:
         "Learn the state from the `train` rows of `cols`; the category and continuous names after this proc"
         return cat_names,cont_names
     def encode(self, cols): return cols # columns by name -> columns by name
+    def setup_encode(self, cols, cat_names, cont_names, train): # as `setup`
+        "`setup`, then `encode` of `cols`: the names after this proc and the encoded columns (a proc may share the work of both)"
+        return *self.setup(cols, cat_names, cont_names, train),self.encode(cols)
     def decode(self, cols): return cols
     def __repr__(self): return f"{type(self).__name__}({', '.join(f'{k}={v!r:.60}' for k,v in self._state().items())})"
     def _state(self): return {}
@@ -176,30 +179,53 @@ def _sorted_values(vals):
 
 def _ok_classes(v): return isinstance(v, list) and all(_is_plain(o) for o in v) and len(set(v)) == len(v)
 
+def _plain(o): return o.item() if isinstance(o, np.generic) else o
+
+def _factorize(x): # a column: a pandas Series, an array or a list
+    "Codes of column `x` into its distinct values (-1 where a value is missing), and those values as plain Python objects, in one hash pass"
+    codes,uniq = pd.factorize(np.asarray(x, dtype=object) if isinstance(x, list) else x)
+    return codes,[_plain(o) for o in uniq.tolist()]
+
+def _int_type(n): return next(t for t in (np.int8, np.int16, np.int32) if n <= np.iinfo(t).max) if n <= np.iinfo(np.int32).max else np.int64
+
+_few = 64 # columns this short are looked up value by value: factorizing them costs more than it saves
+
+def _lookup_codes(x, # a column: a pandas Series, an array or a list
+                 look:dict, # value -> its code
+                 default:int=0): # the code of a missing or unknown value
+    "The codes of the values of `x` in `look`: each distinct value looked up once (a long column is factorized first)"
+    if len(x) <= _few: return np.array([default if v is None or v is pd.NA else look.get(v, default) for v in x], dtype=np.int64)
+    codes,uniq = _factorize(x)
+    lut = np.array([look.get(u, default) for u in uniq] + [default], dtype=_int_type(len(look))) # the smallest integers that hold the codes
+    return lut.take(codes) # a missing value (-1) takes the last
+
 @register
 class Categorify(TabularProc):
     "Each category column as codes: index 0 ('#na#') for a missing or unseen value, then the training values, sorted"
     order = 1
     def __init__(self, classes:dict=None): # column -> its categories (learnt by `setup`; '#na#' not included)
         self.classes = _check_map(classes, 'classes', 'Categorify', _ok_classes, 'a list of distinct strings or numbers')
-        self._index = {}
+        self._lookups = {}
 
-    def setup(self, cols, cat_names, cont_names, train):
-        self.classes = {}
+    def setup(self, cols, cat_names, cont_names, train): return self.setup_encode(cols, cat_names, cont_names, train)[:2]
+
+    def setup_encode(self, cols, cat_names, cont_names, train):
+        "Learn the classes on the `train` rows and encode the columns, from one factorization of each"
+        self.classes,self._lookups,res = {},{},dict(cols)
         for n in cat_names:
-            vals = pd.Index(_rows(cols[n], train)).dropna().unique()
-            self.classes[n] = _sorted_values([o.item() if isinstance(o, np.generic) else o for o in vals.tolist()])
-        self._index = {}
-        return cat_names,cont_names
+            codes,uniq = _factorize(cols[n]) # (n,), -1 where missing
+            seen = np.bincount((codes if train is None else codes[np.asarray(train, dtype=np.int64)]) + 1, minlength=len(uniq) + 1)[1:] > 0
+            self.classes[n] = _sorted_values([uniq[i] for i in np.flatnonzero(seen)])
+            look = self.lookup(n)
+            res[n] = np.array([look.get(u, 0) for u in uniq] + [0], dtype=_int_type(len(look))).take(codes) # missing (-1): the last
+        return cat_names,cont_names,res
 
-    def index(self, name):
-        "The lookup table of column `name`'s categories (a `pd.Index`, its hash table built once)"
-        if name not in self._index: self._index[name] = pd.Index(self.classes[name], dtype=object if not self.classes[name] else None)
-        return self._index[name]
+    def lookup(self, name):
+        "Column `name`'s categories and their codes, a dict built once"
+        if name not in self._lookups: self._lookups[name] = {v: i + 1 for i,v in enumerate(self.classes[name])}
+        return self._lookups[name]
 
-    def encode(self, cols):
-        return {**cols, **{n: self.index(n).get_indexer(np.asarray(cols[n], dtype=object) if isinstance(cols[n], list) else cols[n]) + 1
-                           for n in self.classes}}
+    def encode(self, cols): return {**cols, **{n: _lookup_codes(cols[n], self.lookup(n)) for n in self.classes}}
 
     def decode(self, cols):
         res = dict(cols)
@@ -263,6 +289,10 @@ class FillMissing(TabularProc):
 # %% ../../nbs/40_tabular.core.ipynb #b84f310d
 def _ok_stat(v): return isinstance(v, numbers.Real) and not isinstance(v, bool) and np.isfinite(v)
 
+def _standardize(x, m, s): # float64 values, their mean and standard deviation
+    "`(x - m) / s`, computed in float64 and written as float32 (what the tensor holds)"
+    return np.divide(np.subtract(x, m), s, out=np.empty(len(x), dtype=np.float32), casting='same_kind')
+
 @register
 class Normalize(TabularProc):
     "Continuous columns standardized with the mean and standard deviation (ddof=0) of their training rows"
@@ -281,7 +311,7 @@ class Normalize(TabularProc):
             self.means[n],self.stds[n] = m,(s if s > 0 else 1.)
         return cat_names,cont_names
 
-    def encode(self, cols): return {**cols, **{n: (_floats(cols[n], n) - m) / self.stds[n] for n,m in self.means.items()}}
+    def encode(self, cols): return {**cols, **{n: _standardize(_floats(cols[n], n), m, self.stds[n]) for n,m in self.means.items()}}
     def decode(self, cols): return {**cols, **{n: np.asarray(cols[n], dtype=np.float64) * self.stds[n] + m for n,m in self.means.items()}}
     def _state(self): return {'means': self.means, 'stds': self.stds}
 
@@ -302,13 +332,17 @@ def _infer_kind(cols):
 
 def _as_list(o): return [] if o is None else [o] if isinstance(o, str) else list(o)
 
+_block = 8192 # rows written at a time by `_stack`
+
 def _stack(cols, names, dtype, width_name, n): # columns by name, the names to stack, the dtype, their kind (for errors), the rows
-    "Columns `names` of `cols` as one (n, len(names)) array of `dtype`, written column by column"
+    "Columns `names` of `cols` as one (n, len(names)) array of `dtype`, written a block of rows at a time (so each block stays in cache)"
     out = np.empty((n, len(names)), dtype=dtype)
-    for j,c in enumerate(names):
-        try: out[:, j] = cols[c]
-        except (ValueError, TypeError) as e: raise TypeError(f"{width_name} column {c!r} can't be {np.dtype(dtype).name}: {e}" + (
-            " (add `Categorify` to `procs`)" if dtype == np.int64 else '')) from None
+    xs = [x if isinstance(x, np.ndarray) else np.asarray(x) for x in (cols[c] for c in names)]
+    for i in range(0, n, _block):
+        for j,(c,x) in enumerate(zip(names, xs)):
+            try: out[i:i + _block, j] = x[i:i + _block]
+            except (ValueError, TypeError) as e: raise TypeError(f"{width_name} column {c!r} can't be {np.dtype(dtype).name}: {e}" + (
+                " (add `Categorify` to `procs`)" if dtype == np.int64 else '')) from None
     return out
 
 # %% ../../nbs/40_tabular.core.ipynb #1f038f91
@@ -370,7 +404,8 @@ class TabularPandas(TensorDataset):
 
     def _read(self, df, do_setup, with_y):
         "The columns the encoding needs, by name, without copying the frame"
-        if isinstance(df, dict) or isinstance(df, pd.Series): # one row
+        if isinstance(df, pd.Series): df = df.to_dict() # one row: its values read at once
+        if isinstance(df, dict): # one row
             missing = [n for n in self.input_names if n not in df]
             if missing: raise KeyError(f"the row has no value for the column(s) {missing}")
             return {n: [df[n]] for n in self.input_names}
@@ -383,8 +418,8 @@ class TabularPandas(TensorDataset):
     def _encode_x(self, cols, train=False): # columns by name; the training rows to set the procs up on (None: all; False: no setup)
         "`cats` and `conts` of the columns `cols`, each proc encoding them in turn (after learning its state, in a setup)"
         for p in self.procs:
-            if train is not False: self.cat_names,self.cont_names = p.setup(cols, self.cat_names, self.cont_names, train)
-            cols = p.encode(cols)
+            if train is False: cols = p.encode(cols)
+            else: self.cat_names,self.cont_names,cols = p.setup_encode(cols, self.cat_names, self.cont_names, train)
         conts = {n: _floats(cols[n], n) for n in self.cont_names} # a continuous column no proc touched
         n = len(next(iter(cols.values()))) if cols else 0
         return (torch.from_numpy(_stack(cols, self.cat_names, np.int64, 'category', n)),
@@ -398,8 +433,8 @@ class TabularPandas(TensorDataset):
         if self.y_block in ('regression', 'multi'): # one float column per target (per label for multi-label)
             return [torch.from_numpy(_stack({n: _floats(c, n) for n,c in zip(self.y_names, ys)}, self.y_names, np.float32, 'target', len(ys[0])))]
         if len(ys) != 1: raise ValueError(f"TabularPandas: a category target is one column, got y_names={self.y_names} (use MultiCategoryBlock for several 0/1 columns)")
-        if setup and self.vocab is None: self.vocab = _sorted_values(pd.Index(ys[0]).dropna().unique().tolist())
-        idx = pd.Index(self.vocab).get_indexer(ys[0])
+        if setup and self.vocab is None: self.vocab = _sorted_values(_factorize(ys[0])[1])
+        idx = _lookup_codes(ys[0], {v: i for i,v in enumerate(self.vocab)}, default=-1)
         if (idx < 0).any():
             i = int(np.argmax(idx < 0))
             raise ValueError(f"target column {self.y_names[0]!r}: row {i} holds {_rows(ys[0], [i])[0]!r}, not one of the classes {self.vocab[:10]}")

@@ -23,7 +23,7 @@ class TabularLearner(Learner):
         to = self.dls.train_ds
         x_cat,x_cont = to.encode(row) # (1, n_cat), (1, n_cont)
         dev = next(self.model.parameters()).device
-        self.model.eval()
+        if self.model.training: self.model.eval()
         with torch.no_grad(): out = self.model(x_cat.to(dev), x_cont.to(dev))
         act,dec = loss_activation(self.loss_func),loss_decodes(self.loss_func)
         out = act(out) if act else out
