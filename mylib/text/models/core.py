@@ -188,15 +188,17 @@ class SentenceEncoder(nn.Module):
         pad = ids == self.pad_idx
         ids = ids.gather(1, pad.to(torch.uint8).argsort(dim=1, stable=True)) # real tokens first, in their order
         lens = (~pad).sum(1) # (bs,)
+        order = lens.argsort(descending=True, stable=True) # longest first: the texts still being read are a prefix of the rows
         n = max(1, int(lens.max())) # beyond, only padding: not read
         start = 0 if self.max_len is None else int((lens - self.max_len).clamp(min=0).min()) # the first position any text keeps
-        outs,first = [],None
+        ids,lens_sorted,outs,first = ids[order],lens[order],[],None
         for i in range(0, n, self.bptt):
-            o = self.module(ids[:, i:i + self.bptt]) # (bs, <= bptt, d)
+            k = max(1, int((lens_sorted > i).sum())) # texts with tokens in this window: the others are done, and only pad
+            o = self.module(ids[:k, i:i + self.bptt]) # (k, <= bptt, d); an RNN keeps the hidden state of its first k rows
             if i + o.shape[1] > start:
-                outs.append(o)
+                outs.append(torch.cat([o, o.new_zeros(bs - k, *o.shape[1:])]) if k < bs else o)
                 if first is None: first = i
-        outs = torch.cat(outs, 1) # (bs, n_kept, d)
+        outs = torch.cat(outs, 1)[order.argsort()] # (bs, n_kept, d), rows back in their order
         pos = torch.arange(first, first + outs.shape[1], device=ids.device) # (n_kept,)
         mask = pos >= lens[:, None] # (bs, n_kept): padding
         if self.max_len is not None: mask |= pos < lens[:, None] - self.max_len # or before the last max_len tokens
