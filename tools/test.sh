@@ -22,7 +22,11 @@ fi
 ruff check mylib # the generated package: names undefined or unused, and the like (rules in pyproject.toml)
 
 # Two notebooks at a time, each with its share of the cores: two processes each running torch's default of one thread
-# per core would fight over them (on 2 cores that made a training notebook several times slower).
+# per core would fight over them (on 2 cores that made a training notebook several times slower). Each notebook runs in
+# a process of its own (`nbdev-test --n-workers` reuses its workers): a notebook that patches an earlier class (`@patch`
+# onto `Learner`) must not leave its own copy of the method to the next notebook in the same process.
 workers=2
-OMP_NUM_THREADS=${OMP_NUM_THREADS:-$(( $(nproc) / workers > 0 ? $(nproc) / workers : 1 ))} nbdev-test --n-workers $workers
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$(( $(nproc) / workers > 0 ? $(nproc) / workers : 1 ))}
+find nbs -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort | xargs -P $workers -n 1 nbdev-test \
+  || { echo "FAIL: notebook tests (the failing notebook is named above)"; exit 1; }
 python -m pytest -q tests
