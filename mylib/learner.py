@@ -6,8 +6,8 @@ Docs: https://mylib-dev.github.io/mylib/learner.html.md"""
 
 # %% auto #0
 __all__ = ['trainable_params', 'infer_loss_func', 'explain_batch', 'item_order', 'Learner', 'TrainEvalCallback',
-           'default_callbacks', 'find_bs', 'Metric', 'AvgMetric', 'AvgLoss', 'AvgSmoothLoss', 'Recorder', 'format_row',
-           'GatherPreds', 'load_learner']
+           'default_callbacks', 'find_bs', 'Metric', 'AvgMetric', 'batch_loss', 'AvgLoss', 'AvgSmoothLoss', 'Recorder',
+           'format_row', 'GatherPreds', 'load_learner']
 
 # %% ../nbs/13a_learner.ipynb #f3672756
 import time, warnings
@@ -491,6 +491,7 @@ def default_callbacks():
 # %% ../nbs/13a_learner.ipynb #a72a72f7
 def find_bs(yb):
     "Batch size of targets `yb` (any nesting)."
+    if type(yb) is tuple and yb and isinstance(yb[0], torch.Tensor): return len(yb[0]) if yb[0].ndim else 1 # the common case, without a walk
     leaves = []
     apply(lambda o: leaves.append(o) if isinstance(o, torch.Tensor) else None, yb)
     return len(leaves[0]) if leaves and leaves[0].ndim else 1
@@ -519,6 +520,12 @@ class AvgMetric(Metric):
     def name(self):
         return func_name(self.func) # a `partial` is named after its function
 
+def batch_loss(learn):
+    "The loss of the current batch as a float: its mean, read from the tensor once per batch however many metrics ask"
+    loss = learn.loss
+    if learn.__dict__.get('_loss_read') is not loss: learn._loss_read,learn._loss_value = loss,float(loss.mean() if loss.ndim else loss)
+    return learn._loss_value
+
 @register
 class AvgLoss(Metric):
     "The batch-size weighted average of the loss."
@@ -526,7 +533,7 @@ class AvgLoss(Metric):
     def reset(self): self.total,self.count = 0.,0
     def accumulate(self, learn):
         bs = find_bs(learn.yb)
-        self.total += float(learn.loss.mean()) * bs
+        self.total += batch_loss(learn) * bs
         self.count += bs
     @property
     def value(self): return self.total / self.count if self.count else None
@@ -539,7 +546,7 @@ class AvgSmoothLoss(Metric):
     def reset(self): self.count,self.val = 0,0.
     def accumulate(self, learn):
         self.count += 1
-        self.val = self.beta * self.val + (1 - self.beta) * float(learn.loss.mean())
+        self.val = self.beta * self.val + (1 - self.beta) * batch_loss(learn)
     @property
     def value(self): return self.val / (1 - self.beta ** self.count) if self.count else None
     name = 'smooth_loss'
@@ -570,7 +577,7 @@ class Recorder(Callback):
         self.avg_loss.accumulate(self.learn)
         if self.training:
             self.smooth_loss.accumulate(self.learn)
-            self.losses.append(float(self.loss.mean()))
+            self.losses.append(batch_loss(self.learn))
             self.smooth_losses.append(self.smooth_loss.value)
             for k,v in self.opt.hypers[-1].items(): self.hps.setdefault(k, []).append(v)
             self.lrs.append(self.opt.hypers[-1]['lr'])

@@ -295,7 +295,7 @@ class _GroupView(MutableMapping):
     def __repr__(self): return f"{{'params': {len(self.params)} tensors, {str(self.hyper)[1:]}"
 
 # %% ../nbs/12_optimizer.ipynb #4761e9d2
-def _pick(xs, idx): return [xs[i] for i in idx]
+def _pick(xs, idx): return xs if idx is None else [xs[i] for i in idx] # None: all of them
 
 def _decaying(st, n):
     "Indices of the parameters whose weights decay: all `n`, but those whose state has `do_wd=False`"
@@ -423,9 +423,10 @@ def Adam(params, # tensors, or groups of them (see `Optimizer`)
 
 # %% ../nbs/12_optimizer.ipynb #ecceefa3
 def _wd_runs(st, n, wd):
-    "`(indices, wd)` for the parameters that decay and those that do not (`do_wd=False`), skipping empty ones"
+    "`(indices, wd)` for the parameters that decay and those that do not (`do_wd=False`), skipping empty ones; None: all decay"
+    if 'do_wd' not in st: return [(None, wd)]
     idx = list(_decaying(st, n))
-    if len(idx) == n: return [(range(n), wd)]
+    if len(idx) == n: return [(None, wd)]
     keep = sorted(set(range(n)) - set(idx))
     return [(i, w) for i, w in ((idx, wd), (keep, 0.)) if i]
 

@@ -11,7 +11,6 @@ __all__ = ['event_names', 'event', 'CancelFitException', 'CancelEpochException',
 # %% ../../nbs/13_callback.core.ipynb #c5c26bc4
 import re, warnings
 from types import SimpleNamespace
-from fastcore.basics import GetAttr
 from ..torch_core import add_note
 from ..dispatch import camel2snake
 
@@ -37,9 +36,9 @@ class CancelBackwardException(Exception): "Skip the backward pass of this batch.
 class CancelStepException(Exception): "Skip the optimizer step of this batch."
 
 # %% ../../nbs/13_callback.core.ipynb #0c2d9e48
-class Callback(GetAttr):
+class Callback:
     "Base class of callbacks: a method per event handled; unknown attributes are read from the learner."
-    order,_default,learn = 0,'learn',None
+    order,learn = 0,None
     run,run_train,run_valid = True,True,True # `run_train`/`run_valid`: handle inner-loop events in training/validation
     run_before,run_after = None,None # callback classes this one must run before/after (besides `order`)
 
@@ -60,13 +59,22 @@ class Callback(GetAttr):
         super().__setattr__(k, v)
         if k in _event_set and self.learn is not None: self.learn._index_cbs() # a handler set on the instance is heard from now on
 
+    def __getattr__(self, k):
+        "An attribute the callback lacks: the learner's (read directly: the loop reads several per batch)"
+        if k.startswith('__') or k == 'learn': raise AttributeError(k)
+        learn = self.learn
+        if learn is None: raise AttributeError(f"{type(self).__name__} has no attribute {k!r}, and no learner to read it from yet")
+        return getattr(learn, k)
+
+    def __dir__(self): return sorted(set(super().__dir__()) | set(dir(self.learn) if self.learn is not None else ()))
+
     def __repr__(self): return type(self).__name__
 
     def __call__(self, event_name):
         "Run this callback's method for `event_name`, if it has one and runs now."
         f = getattr(self, event_name, None)
         if f is None or not self.run: return
-        if event_name in _inner_loop and not (self.run_train if self.training else self.run_valid): return
+        if event_name in _inner_loop and not (self.run_train if self.learn.training else self.run_valid): return
         try: return f()
         except _cancel_exceptions: raise
         except Exception as e: raise add_note(e, f"in callback {type(self).__name__} at event {event_name}")

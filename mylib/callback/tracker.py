@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 from fastcore.basics import store_attr
 from .core import Callback, CancelFitException
+from ..learner import batch_loss
 from .schedule import stands_aside_in_lr_find
 
 # %% ../../nbs/15_callback.tracker.ipynb #b08d883d
@@ -24,7 +25,9 @@ class TerminateOnNaNCallback(Callback):
     def before_fit(self): self.in_fit = True
     def after_fit(self): self.in_fit = False
     def after_loss(self):
-        if not self.in_fit or not self.training or not len(self.yb) or torch.isfinite(self.loss).all(): return
+        if not self.in_fit or not self.training or not len(self.yb): return
+        loss = self.loss
+        if math.isfinite(batch_loss(self.learn)) if loss.ndim == 0 else torch.isfinite(loss).all(): return # a float read once per batch
         what = 'NaN' if torch.isnan(self.loss).any() else 'inf'
         msg = f"loss became {what} at epoch {self.epoch}, training batch {self.iter}; training stopped"
         self.logger(msg)
