@@ -55,8 +55,9 @@ def _np_stack(items, out):
     "`torch.stack` of CPU tensors through numpy, or None when one is not a CPU tensor numpy can view"
     try: arrays = [x.detach().numpy() for x in items] # raises for a CUDA tensor or a dtype numpy lacks (bfloat16)
     except (RuntimeError, TypeError, AttributeError): return None # torch.stack takes it, or says what is wrong
-    if out is None: return torch.from_numpy(np.stack(arrays))
-    np.stack(arrays, out=out.numpy())
+    if any(a.dtype != arrays[0].dtype for a in arrays): return None # torch.stack promotes mixed dtypes
+    if out is None: out = torch.empty((len(items), *items[0].shape), dtype=items[0].dtype)
+    np.stack(arrays, out=out.numpy()) # into a contiguous batch (numpy's own would keep the items' layout)
     return out
 
 def _stack(items, path):

@@ -291,9 +291,8 @@ def verify_images(fns, # paths
 # %% ../../nbs/07_vision.core.ipynb #8df259a3
 def image2tensor(img): # a PIL image or a (h, w[, c]) array
     "A (c, h, w) tensor of `img`'s pixels: uint8, or int32 for `I` images"
-    a = np.asarray(img)  # (h, w, c) or (h, w), read-only
-    a = a[None] if a.ndim == 2 else a.transpose(2, 0, 1)
-    return torch.from_numpy(np.array(a, order='C'))  # one copy, made contiguous (c, h, w)
+    t = torch.from_numpy(np.array(img))  # (h, w, c) or (h, w): one plain copy of the pixels, writable
+    return t[None] if t.ndim == 2 else t.permute(2, 0, 1)  # channels first, as a view: `collate` makes the batch contiguous
 
 # %% ../../nbs/07_vision.core.ipynb #ed4517c1
 @ToTensor
