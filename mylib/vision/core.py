@@ -171,11 +171,12 @@ class PILBase(Image.Image):
         return im if im.mode == mode else im.convert(mode)
 
     @classmethod
-    def _decoded(cls, im, mode, name, res=None):
+    def _decoded(cls, im, mode, name, res=None,
+                 orientation=None): # the EXIF orientation when known (from the header already parsed), else read from `im`
         "A decoded image of this class (or `res`, in place) from PIL image `im`, upright and in `mode`"
         try: im.load()
         except Exception as e: raise _named_error(e, f"{cls.__name__}: cannot decode {name}, the file is corrupt or truncated")
-        o = _orientation(im)
+        o = _orientation(im) if orientation is None else orientation
         if o in _exif_fix: im = im.transpose(_exif_fix[o])
         im = cls._convert(im, mode, name)
         res = cls() if res is None else res
@@ -204,7 +205,7 @@ class PILBase(Image.Image):
         "Decode the pixels if not done yet (PIL calls this before any pixel access)"
         if self.source is not None:
             src,self.source = self.source,None
-            self._decoded(src.decode(), self.want, self.name, res=self)
+            self._decoded(src.decode(), self.want, self.name, res=self, orientation=src.orientation)
         return super().load()
 
     def draft(self,
