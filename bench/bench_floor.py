@@ -26,18 +26,24 @@ from mylib.vision.shapes import make_shapes  # noqa: E402
 HP = dict(lr=1e-3, mom=0.9, sqr_mom=0.99, eps=1e-5, wd=0.01)
 TORCH_HP = dict(lr=HP["lr"], betas=(HP["mom"], HP["sqr_mom"]), eps=HP["eps"], weight_decay=HP["wd"])
 
-def adam_case():
+def synced(fn, device):
+    "`fn`, waiting for the device to finish its work, so that the time is the work's, not the launch's"
+    if device.type != "cuda": return fn
+    def run(): fn(); torch.cuda.synchronize(device)
+    return run
+
+def adam_case(device=torch.device("cpu")):
     "An AdamW step on ResNet-18's parameters (two groups, random gradients): torch's fused kernel against our `Adam`"
     def params():
         torch.manual_seed(0)
-        m = resnet18()
+        m = resnet18().to(device)
         for p in m.parameters(): p.grad = torch.randn_like(p)
         head = list(m.fc.parameters())
         return [[p for p in m.parameters() if all(p is not q for q in head)], head]
     floor = torch.optim.AdamW([{"params": g} for g in params()], fused=True, **TORCH_HP)
     ours = Adam(params(), **HP)
-    with torch.no_grad(): t = timeit_many({"floor": floor.step, "mylib": ours.step}, warmup=3, repeats=7, number=3)
-    return "Adam step, ResNet-18's parameters", t, "step", "torch AdamW(fused=True)"
+    with torch.no_grad(): t = timeit_many({"floor": synced(floor.step, device), "mylib": synced(ours.step, device)}, warmup=3, repeats=7, number=3)
+    return f"Adam step, ResNet-18's parameters, {device.type}", t, "step", "torch AdamW(fused=True)"
 
 N, D, BS = 20_000, 32, 64
 def loop_case():
@@ -59,21 +65,21 @@ def loop_case():
     t = timeit_many({"floor": floor, "mylib": ours}, warmup=1, repeats=5, number=1)
     return f"training loop, MLP {D}-64-1, {N:,} rows, bs {BS}, 1 epoch", t, "epoch", "raw loop over pre-sliced batches, fused AdamW"
 
-def aug_case():
+def aug_case(device=torch.device("cpu")):
     "`aug_transforms()` on a 64x3x128x128 batch: one `grid_sample` and one elementwise lighting pass against our pipeline"
     torch.manual_seed(0)
-    x = torch.rand(64, 3, 128, 128)
+    x = torch.rand(64, 3, 128, 128, device=device)
     def floor():
         bs = x.shape[0]
-        a, s = (torch.rand(bs) - 0.5) * math.radians(20), 1 + torch.rand(bs) * 0.1
-        theta = torch.stack([torch.stack([a.cos() / s, -a.sin() / s, torch.zeros(bs)], 1),
-                             torch.stack([a.sin() / s, a.cos() / s, torch.zeros(bs)], 1)], 1)
+        a, s = (torch.rand(bs, device=device) - 0.5) * math.radians(20), 1 + torch.rand(bs, device=device) * 0.1
+        z = torch.zeros(bs, device=device)
+        theta = torch.stack([torch.stack([a.cos() / s, -a.sin() / s, z], 1), torch.stack([a.sin() / s, a.cos() / s, z], 1)], 1)
         y = F.grid_sample(x, F.affine_grid(theta, x.shape, align_corners=False), mode="bilinear", padding_mode="reflection", align_corners=False)
-        mul, add = 1 + (torch.rand(bs) - 0.5) * 0.4, (torch.rand(bs) - 0.5) * 0.8
+        mul, add = 1 + (torch.rand(bs, device=device) - 0.5) * 0.4, (torch.rand(bs, device=device) - 0.5) * 0.8
         return y.logit_(1e-6).mul_(mul[:, None, None, None]).add_(add[:, None, None, None]).sigmoid_()
     pipe, xb = Pipeline(aug_transforms(), split_idx=0), TensorImage(x)
-    t = timeit_many({"floor": floor, "mylib": lambda: pipe(xb)}, warmup=2, repeats=7, number=3)
-    return "aug_transforms(), 64x3x128x128", t, "batch", "affine_grid + grid_sample + logit-space lighting"
+    t = timeit_many({"floor": synced(floor, device), "mylib": synced(lambda: pipe(xb), device)}, warmup=2, repeats=7, number=3)
+    return f"aug_transforms(), 64x3x128x128, {device.type}", t, "batch", "affine_grid + grid_sample + logit-space lighting"
 
 def jpeg_case(folder):
     "2,000 JPEGs of 256 px to batches of 128 px floats: PIL draft decode + resize + stack against `ImageDataLoaders.from_folder`"
@@ -97,6 +103,7 @@ GOALS = {"Adam": 1.2, "training loop": 1.2, "aug_transforms()": 1.2, "JPEGs": 1.
 if __name__ == "__main__":
     cases = [adam_case(), loop_case(), aug_case()]
     with tempfile.TemporaryDirectory() as d: cases.append(jpeg_case(make_shapes(Path(d)/"shapes", n=2000, size=256, seed=0)/"images"))
+    if torch.cuda.is_available(): cases += [adam_case(torch.device("cuda")), aug_case(torch.device("cuda"))] # the CUDA rows, where there is a GPU
     rows = []
     for case, t, unit, floor in cases:
         goal = next(g for k, g in GOALS.items() if k in case)
