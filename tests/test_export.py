@@ -1,5 +1,6 @@
 "Saved and exported learners, loaded back in processes that never ran the training code."
 import subprocess, sys, textwrap
+import pytest
 
 BUILD = '''
 import sys, torch
@@ -174,3 +175,169 @@ print('ok', type(clas).__name__, type(lm).__name__)
 def test_text_learners_export_and_predict_raw_strings_in_a_fresh_process(tmp_path):
     _run(TEXT, tmp_path)
     assert _run(TEXT_PREDICT, tmp_path).startswith('ok TextLearner LMLearner')
+
+
+# Inference artifacts (`mylib.deploy`) of every application but vision (whose notebook runs it): a table's classifier and
+# multi-label model, a collaborative filter and text classifiers (word and SentencePiece tokens) are exported to ONNX, TorchScript and torch.export; a fresh
+# process where neither mylib nor torch can be imported loads the ONNX files with the runtime file alone (by path, as a copied
+# file) and must predict on raw items what `learn.predict` did; another, without mylib, does the same with the torch formats.
+DEPLOY = '''
+import sys, json, math, torch, numpy as np, pandas as pd
+from pathlib import Path
+from mylib.tabular.all import TabularDataLoaders, tabular_learner, synth_adult
+from mylib.tabular.core import Categorify, FillMissing, Normalize
+from mylib.data.block import MultiCategoryBlock
+from mylib.collab import CollabDataLoaders, collab_learner, synth_ratings
+from mylib.text.all import TextDataLoaders, text_classifier_learner, AWD_LSTM, Tokenizer, SentencePieceTokenizer
+import mylib.deploy
+d = Path(sys.argv[1])
+torch.manual_seed(0)
+df = synth_adult(200, seed=1)
+df['rich'], df['old'] = df['income'] == '>50K', df['age'] > 45
+cats, conts = ['workclass', 'education', 'sex'], ['age', 'capital-gain']
+def tab(y, **kw):
+    dls = TabularDataLoaders.from_df(df, procs=[Categorify, FillMissing, Normalize], cat_names=cats, cont_names=conts, y_names=y, seed=0, bs=32, device='cpu', **kw)
+    return tabular_learner(dls, layers=[8], path=d)
+rows = [df.iloc[i].to_dict() for i in range(3)] + [{'workclass': 'Pilot', 'education': None, 'sex': 'Male', 'age': None, 'capital-gain': '12'}]
+rows = [{k: (None if isinstance(v, float) and math.isnan(v) else v.item() if hasattr(v, 'item') else v) for k,v in r.items()} for r in rows] # JSON
+ratings = synth_ratings(20, 10, seed=0)
+pairs = [{'user': int(u), 'item': i} for u,i in ratings[['user', 'item']].values[:3]]
+rng = np.random.default_rng(0)
+acts = {'cat': ['purrs', 'sleeps on the mat'], 'dog': ['barks at the door', 'runs']}
+texts = [' '.join(f"The {a} {rng.choice(acts[a])}." for _ in range(rng.integers(1, 5))) for a in rng.choice(list(acts), 40)]
+tdf = pd.DataFrame({'text': texts, 'label': [t.split()[1] for t in texts]})
+docs = ['The dog runs.', 'A CAT!!!! purrs &amp; sleeps. ' * 6, '']
+learners = {'income': (tab('income'), rows), 'flags': (tab(['rich', 'old'], y_block=MultiCategoryBlock), rows),
+            'ratings': (collab_learner(CollabDataLoaders.from_df(ratings, seed=0, bs=16, device='cpu'), n_factors=3, y_range=(0, 5.5), path=d), pairs),
+            'texts': (text_classifier_learner(TextDataLoaders.from_df(tdf, text_col='text', label_col='label', seed=0, bs=8, device='cpu'), AWD_LSTM,
+                                              config=dict(emb_sz=8, n_hid=16, n_layers=2), seq_len=5, max_len=8, path=d), docs),
+            'pieces': (text_classifier_learner(TextDataLoaders.from_df(tdf, text_col='text', label_col='label', seed=0, bs=8, device='cpu',
+                                                                       tok_tfm=Tokenizer(SentencePieceTokenizer(vocab_sz=60), text_cols='text')), AWD_LSTM,
+                                               config=dict(emb_sz=8, n_hid=16, n_layers=1), seq_len=5, max_len=8, path=d), docs)}
+plain = lambda o: o.tolist() if hasattr(o, 'tolist') else [plain(v) for v in o] if isinstance(o, list) else o
+expected = {}
+for name,(learn,items) in learners.items():
+    learn.logger = lambda *a: None
+    learn.fit(1)
+    for f in (learn.to_onnx, learn.to_torchscript, learn.to_exported): f(name + {'to_onnx': '.onnx', 'to_torchscript': '.pt', 'to_exported': '.pt2'}[f.__name__])
+    preds = [learn.predict(o) for o in items]
+    expected[name] = {'items': items, 'decoded': [plain(p[0]) for p in preds], 'probs': [p[2].tolist() for p in preds]}
+json.dump(expected, open(d/'deploy.json', 'w'))
+'''
+
+RUN_ARTIFACTS = '''
+import sys, json, importlib.util
+import numpy as np
+sys.modules['mylib'] = None # mylib cannot be imported
+if sys.argv[3] == 'onnx': sys.modules['torch'] = None # nor torch, for ONNX
+spec = importlib.util.spec_from_file_location('deploy_runtime', sys.argv[2])
+rt = importlib.util.module_from_spec(spec); spec.loader.exec_module(rt)
+d = sys.argv[1]
+exp = json.load(open(d + '/deploy.json'))
+for name,e in exp.items():
+    for sfx in sys.argv[3].split(','):
+        m = rt.InferenceModel.load(f'{d}/{name}.{sfx}')
+        res = m.predict_batch(e['items'])
+        for (dec,_,p),want,wp in zip(res, e['decoded'], e['probs']):
+            assert np.allclose(p, wp, atol=1e-5, rtol=0), (name, sfx, p, wp)
+            if isinstance(want, float) or (isinstance(want, list) and want and isinstance(want[0], float)): assert np.allclose(dec, want, atol=1e-5), (name, dec, want)
+            else: assert dec == want, (name, sfx, dec, want)
+        print('ok', name, sfx)
+'''
+
+def _check_artifacts(d, n):
+    "Run the artifacts written in `d` (`n` models) in processes without mylib: ONNX without torch, then the torch formats"
+    import mylib.deploy_runtime as rt
+    for fmts in ('onnx', 'pt,pt2'):
+        r = subprocess.run([sys.executable, '-c', textwrap.dedent(RUN_ARTIFACTS), str(d), rt.__file__, fmts], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr[-3000:]
+        assert r.stdout.count('ok') == n * len(fmts.split(',')), r.stdout
+
+def _tampered(d, name, change):
+    "The error of loading artifact `name` of `d` after `change` edits its sidecar (restored afterwards)"
+    import json, mylib.deploy_runtime as rt
+    f = d/f'{name}.onnx.json'
+    good = f.read_text()
+    spec = json.loads(good)
+    change(spec)
+    f.write_text(json.dumps(spec))
+    try: rt.InferenceModel.load(d/f'{name}.onnx')
+    except rt.SidecarError as e: return str(e)
+    finally: f.write_text(good)
+
+def test_every_application_deploys_and_predicts_without_mylib(tmp_path):
+    _run(DEPLOY, tmp_path)
+    _check_artifacts(tmp_path, 5)
+    # the sidecars the export wrote, made hostile: each error names the file and the field
+    cases = [('income', lambda s: s['preprocess']['fill'].update(age='0; rm -rf /'), "preprocess.fill['age']"),
+             ('income', lambda s: s['preprocess']['classes'].update(sex=[{'__class__': 'os.system'}]), "preprocess.classes['sex'][0]"),
+             ('income', lambda s: s['input'][1].update(shape=['batch', 7]), 'input'),
+             ('flags', lambda s: s['output'].update(labels='rich'), 'output.labels'),
+             ('ratings', lambda s: s['preprocess']['vocabs'].update(user=['#na#'] + [[1]]), "preprocess.vocabs['user'][1]"),
+             ('ratings', lambda s: s['preprocess']['vocabs'].update(spy=['#na#']), 'preprocess.vocabs'),
+             ('texts', lambda s: s['preprocess'].update(pre_rules=['__import__']), 'preprocess.pre_rules[0]'),
+             ('texts', lambda s: s['preprocess'].update(tokenizer='pickle'), 'preprocess.tokenizer'),
+             ('texts', lambda s: s['preprocess'].update(vocab=list(range(5))), 'preprocess.vocab[0]'),
+             ('texts', lambda s: s['input'][0].update(dtype='object'), 'input[0].dtype')]
+    for name,change,field in cases:
+        msg = _tampered(tmp_path, name, change)
+        assert msg is not None and msg.startswith(f'{tmp_path/name}.onnx.json: {field}:'), (name, field, msg)
+
+
+# The learners of the tutorials (tables: Adult census income; collaborative filtering: MovieLens 100k, dot product and neural;
+# texts: the clothing reviews classifier), built as the tutorials build them on the same data, trained for a moment (the
+# text classifier not at all: its weights do not change what is checked), exported three ways and run without mylib on raw
+# items: rows with missing values and unseen categories, a user and a title, reviews longer than a window and than `max_len`.
+TUTORIALS = '''
+import sys, json, math, torch, numpy as np, pandas as pd
+from pathlib import Path
+from mylib.tabular.all import *
+from mylib.collab import CollabDataLoaders, collab_learner
+from mylib.text.all import TextDataLoaders, text_classifier_learner, AWD_LSTM
+from mylib.data.external import load_adult, load_movielens100k, load_clothing_reviews
+import mylib.deploy
+d = Path(sys.argv[1])
+torch.manual_seed(0)
+adult = load_adult().replace('?', np.nan)
+perm = np.random.default_rng(42).permutation(len(adult))
+splits = [perm[len(adult) // 5:], perm[:len(adult) // 5]]
+adult = adult.assign(**{'log-gain': np.log1p(adult['capital-gain']), 'log-loss': np.log1p(adult['capital-loss']),
+                        'gain-cat': adult['capital-gain'].astype(str), 'loss-cat': adult['capital-loss'].astype(str)})
+cat_names = ['workclass', 'education', 'marital-status', 'occupation', 'relationship', 'race', 'gender', 'native-country', 'gain-cat', 'loss-cat']
+cont_names = ['age', 'fnlwgt', 'educational-num', 'log-gain', 'log-loss', 'hours-per-week']
+to = TabularPandas(adult, [Categorify, FillMissing, Normalize], cat_names, cont_names, y_names='income', splits=splits)
+tab = tabular_learner(to.dataloaders(bs=1024, seed=0, device='cpu'), layers=[200, 100], config=tabular_config(ps=[0.001, 0.01], embed_p=0.04), wd=0.1, path=d)
+row = {'workclass': 'Private', 'education': 'Masters', 'marital-status': 'Married-civ-spouse', 'occupation': None, 'relationship': 'Husband',
+       'race': 'White', 'gender': 'Male', 'native-country': 'Atlantis', 'age': None, 'fnlwgt': 180000, 'educational-num': 14, 'log-gain': 0.,
+       'log-loss': 0., 'hours-per-week': 50, 'gain-cat': '0', 'loss-cat': '0'}
+rows = [row] + [{k: (None if isinstance(v, float) and math.isnan(v) else v.item() if hasattr(v, 'item') else v) for k,v in adult.iloc[i].items()}
+                for i in splits[1][:5]]
+ratings = load_movielens100k(download=False)
+cdls = CollabDataLoaders.from_df(ratings[['user', 'title', 'rating']], valid_pct=0.2, seed=42, bs=1024, device='cpu')
+pairs = [{'user': 196, 'title': 'Star Wars (1977)'}, {'user': 1, 'title': 'Toy Story (1995)'}, {'user': 943, 'title': ratings.title.iloc[7]}]
+reviews = load_clothing_reviews(download=False).dropna(subset=['Review Text'])
+reviews = pd.DataFrame({'text': reviews['Review Text'], 'label': reviews['Recommended IND'].map({0: 'no', 1: 'yes'})}).iloc[:1200]
+reviews['is_valid'] = np.arange(len(reviews)) >= 1000
+tdls = TextDataLoaders.from_df(reviews, text_col='text', label_col='label', valid_col='is_valid', bs=32, seed=42, device='cpu')
+docs = list(reviews.text.iloc[1000:1004]) + [' '.join(reviews.text.iloc[:40])] # the last: longer than `max_len` (1440 tokens)
+learners = {'adult': (tab, rows),
+            'movielens': (collab_learner(cdls, n_factors=40, y_range=(0, 5.5), wd=0.15, path=d), pairs),
+            'movielens_nn': (collab_learner(cdls, use_nn=True, layers=[100, 50], config=dict(ps=[0.2, 0.1]), y_range=(0, 5.5), wd=0.1, path=d), pairs),
+            'reviews': (text_classifier_learner(tdls, AWD_LSTM, config=dict(emb_sz=100, n_hid=300, n_layers=2), drop_mult=0.5, path=d), docs)}
+plain = lambda o: o.tolist() if hasattr(o, 'tolist') else [plain(v) for v in o] if isinstance(o, list) else o
+expected = {}
+for name,(learn,items) in learners.items():
+    learn.logger = lambda *a: None
+    if name != 'reviews': learn.fit(1, 1e-2)
+    for f,sfx in ((learn.to_onnx, '.onnx'), (learn.to_torchscript, '.pt'), (learn.to_exported, '.pt2')): f(name + sfx)
+    preds = [learn.predict(o) for o in items]
+    expected[name] = {'items': items, 'decoded': [plain(p[0]) for p in preds], 'probs': [p[2].tolist() for p in preds]}
+json.dump(expected, open(d/'deploy.json', 'w'))
+'''
+
+def test_tutorial_learners_deploy_and_predict_without_mylib(tmp_path):
+    from mylib.data.external import load_adult, load_movielens100k, load_clothing_reviews
+    try: load_adult(), load_movielens100k(download=False), load_clothing_reviews(download=False)
+    except Exception as e: pytest.skip(f"a tutorial's data set is not installed here: {e}")
+    _run(TUTORIALS, tmp_path)
+    _check_artifacts(tmp_path, 4)
