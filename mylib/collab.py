@@ -356,7 +356,11 @@ class CollabLearner(Learner):
         "The predicted rating for `row`, and the model's output for it (twice, as `Learner.predict` returns the decoded and the raw output)"
         dl = self.dls.test_dl([row], unknown=unknown)
         preds = self.get_preds(dl=dl)[0] # (1, 1)
-        return preds[0, 0].item(),preds[0],preds[0]
+        return self.decode_preds(None, preds, preds)[0],preds[0],preds[0]
+
+    def decode_preds(self, inp, preds, dec): # a batch's inputs, activated and decoded outputs
+        "The predicted rating of each row of a batch, a float"
+        return preds.reshape(len(preds), -1)[:, 0].tolist()
 
 def collab_learner(dls, # `CollabDataLoaders`
                    n_factors:int=50, # factors per user and item (`EmbeddingDotBias`)

@@ -416,14 +416,20 @@ class Learner(GetAttr):
         if isinstance(res, TensorBase): res.__dict__.update(tt[0].__dict__)
         return res
 
+    def decode_preds(self,
+                     inp, # the inputs of a batch (`learn.xb`)
+                     preds, # its activated outputs
+                     dec): # its decoded outputs, as `get_preds(with_decoded=True)` gives them
+        "The decoded prediction of each item of a batch, as `predict` gives it for one (an application's learner may decode its own way)"
+        n_inp = len(_tuplify(inp)) if isinstance(inp, (tuple, list)) else 1
+        samples = self.dls.decode_batch(_tuplify(inp) + _tuplify(dec), max_n=find_bs(_tuplify(dec))) # the training loader knows the target pipelines too
+        return [s[n_inp] if len(s) == n_inp + 1 else s[n_inp:] for s in samples]
+
     def predict(self, item):
         "Decoded prediction, decoded tensor and activated output of the model for one raw `item`."
         dl = self.dls.test_dl([item])
         inp,preds,_,dec_preds = self.get_preds(dl=dl, with_input=True, with_decoded=True)
-        n_inp = len(_tuplify(inp)) if isinstance(inp, (tuple, list)) else 1
-        dec = self.dls.decode_batch(_tuplify(inp) + _tuplify(dec_preds))[0] # the training loader knows the target pipelines too
-        dec_targ = dec[n_inp:]
-        return (dec_targ[0] if len(dec_targ) == 1 else dec_targ), dec_preds[0], preds[0]
+        return self.decode_preds(inp, preds, dec_preds)[0], dec_preds[0], preds[0]
 
     def show_results(self, ds_idx=1, dl=None, max_n=9, shuffle=True, **kwargs):
         "Show a batch of `dls[ds_idx]` (or `dl`) with the model's decoded predictions, wrong ones marked."

@@ -28,10 +28,14 @@ class TabularLearner(Learner):
         act,dec = loss_activation(self.loss_func),loss_decodes(self.loss_func)
         out = act(out) if act else out
         res = (dec(out) if dec else out).cpu()
-        vals = to.decode_ys(res).iloc[0]
-        if to.y_block == 'multi': label = [n for n,v in vals.items() if v] # the labels predicted
-        else: label = vals.iloc[0] if len(vals) == 1 else vals.tolist()
-        return label,res[0],out[0].cpu()
+        return self.decode_preds((x_cat, x_cont), out, res)[0],res[0],out[0].cpu()
+
+    def decode_preds(self, inp, preds, dec): # a batch's inputs, activated and decoded outputs
+        "The decoded prediction of each row, by the table's own `decode_ys`: a label, a number, or a list (several targets; the labels predicted)"
+        to = self.dls.train_ds
+        vals = to.decode_ys(dec.cpu())
+        if to.y_block == 'multi': return [[n for n,v in r.items() if v] for _,r in vals.iterrows()]
+        return vals.iloc[:, 0].tolist() if vals.shape[1] == 1 else vals.values.tolist()
 
 # %% ../../nbs/42_tabular.learner.ipynb #07f4fe8b
 def _loss_for(kind): # 'category', 'regression' or 'multi'
