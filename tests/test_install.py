@@ -83,10 +83,11 @@ def test_star_imports_give_a_users_names(python):
                                'Tokenizer', 'Numericalize', 'tokenize_df', 'Perplexity', 'ModelResetter'} <= text
     assert not {'TextDataLoaders', 'AWD_LSTM'} & (basics | vision)
     assert {'TabularPandas', 'tabular_learner', 'Categorify', 'FillMissing'} <= tabular
-    apps = {'mylib.vision.': vision, 'mylib.deploy': vision, 'mylib.text.': text, 'mylib.tabular.': tabular} # each application's modules go to its `all` (deployment serves vision), the rest to basics
+    apps = {'mylib.vision.': vision, 'mylib.text.': text, 'mylib.tabular.': tabular} # each application's modules go to its `all`, the rest to basics
+    serving = ('mylib.deploy', 'mylib.quantize', 'mylib.predict') # deployment serves every application: in each `all`
     for m,names in alls.items():  # every layer's names are there: a new module gets its line in basics.py or its application's all.py
         if m in NOT_BASICS | NOT_VISION: continue
-        where = next((v for k,v in apps.items() if m.startswith(k)), basics)
+        where = vision & text & tabular if m.startswith(serving) else next((v for k,v in apps.items() if m.startswith(k)), basics)
         missing = set(names) - where - FIXTURES - {'main'}
         assert not missing, f'{m}: {sorted(missing)} not star-imported (add the module to mylib/basics.py or its application\'s all.py)'
 

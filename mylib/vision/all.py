@@ -14,5 +14,7 @@ from .learner import *
 from .train import *
 from ..deploy import *
 from ..deploy_runtime import *
+from ..quantize import *
+from ..predict import *
 
-del main  # `mylib.vision.train`'s command line (`mylib-train`), not a name for a user's namespace
+del main  # the command lines (`mylib-train`, `mylib-predict`), not a name for a user's namespace
