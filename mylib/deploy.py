@@ -161,12 +161,18 @@ def failing_module(e, # the exporter's error
         if id(o) in mods: found = mods[id(o)]
     return found
 
+_quantized_modules = ('torch.ao.nn.quantized', 'torch.ao.nn.intrinsic.quantized', 'torch.nn.quantized') # torch's int8 layers
+
 def explain_export(e, graph, fmt):
     "An `ExportError` naming the module of `graph` that failed to export to `fmt`, why, and what to change"
     hit = failing_module(e, graph.model) # named as in `learn.model`
     where = 'the model' if hit is None else f"module {hit[0]} ({type(hit[1]).__name__})" if hit[0] else f"the model ({type(hit[1]).__name__})"
     while isinstance(e, SystemError) and (e.__cause__ or e.__context__) is not None: e = e.__cause__ or e.__context__ # a warning raised in C
     first = (str(e).strip().splitlines() or [type(e).__name__])[0][:300]
+    q = next((n for n,m in graph.model.named_modules() if type(m).__module__.startswith(_quantized_modules)), None)
+    if q is not None and fmt != 'to_torchscript':
+        return ExportError(f"{fmt}: cannot export {where}: {type(e).__name__}: {first}. The model is quantized (module {q or 'the model'} is "
+                           f"{type(dict(graph.model.named_modules())[q]).__name__}): torch.export and ONNX cannot take torch's int8 layers; use `to_torchscript`")
     return ExportError(f"{fmt}: cannot export {where}: {type(e).__name__}: {first}. Its forward may hold Python control flow that depends on "
                        "tensor values (an `if` on a tensor, `int(t)`, a loop up to `t.max()`) or an operation the exporter lacks: compute it with "
                        "tensor operations (`torch.where`, masks) or `torch.cond`, on fixed sizes (pad the input to a fixed length)")
