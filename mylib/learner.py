@@ -6,7 +6,7 @@ Docs: https://mylib-dev.github.io/mylib/learner.html.md"""
 
 # %% auto #0
 __all__ = ['trainable_params', 'infer_loss_func', 'explain_batch', 'item_order', 'Learner', 'TrainEvalCallback',
-           'default_callbacks', 'find_bs', 'Metric', 'AvgMetric', 'batch_loss', 'AvgLoss', 'AvgSmoothLoss', 'Recorder',
+           'default_callbacks', 'find_bs', 'batch_loss', 'Metric', 'AvgMetric', 'AvgLoss', 'AvgSmoothLoss', 'Recorder',
            'format_row', 'GatherPreds', 'load_learner']
 
 # %% ../nbs/13a_learner.ipynb #f3672756
@@ -502,6 +502,12 @@ def find_bs(yb):
     apply(lambda o: leaves.append(o) if isinstance(o, torch.Tensor) else None, yb)
     return len(leaves[0]) if leaves and leaves[0].ndim else 1
 
+def batch_loss(learn):
+    "The loss of the current batch as a float: its mean, read from the tensor once per batch however many metrics ask"
+    loss = learn.loss
+    if learn.__dict__.get('_loss_read') is not loss: learn._loss_read,learn._loss_value = loss,float(loss.mean() if loss.ndim else loss)
+    return learn._loss_value
+
 class Metric:
     "Base class of metrics: `reset` before the validation set, `accumulate` after each batch, then read `value`."
     def reset(self): pass
@@ -525,12 +531,6 @@ class AvgMetric(Metric):
     @property
     def name(self):
         return func_name(self.func) # a `partial` is named after its function
-
-def batch_loss(learn):
-    "The loss of the current batch as a float: its mean, read from the tensor once per batch however many metrics ask"
-    loss = learn.loss
-    if learn.__dict__.get('_loss_read') is not loss: learn._loss_read,learn._loss_value = loss,float(loss.mean() if loss.ndim else loss)
-    return learn._loss_value
 
 @register
 class AvgLoss(Metric):

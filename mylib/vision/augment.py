@@ -417,8 +417,10 @@ class LightingTfm(RandTransform):
         x = x.as_subclass(Tensor)
         if self.mul is not None or self.add is not None:
             x = torch.logit(x, eps=torch.finfo(x.dtype).eps)  # a new tensor: the input is never changed
-            if self.mul is not None: x.mul_(self.mul.to(x.dtype).view(-1, 1, 1, 1))
-            if self.add is not None: x.add_(self.add.to(x.dtype).view(-1, 1, 1, 1))
+            mul, add = (None if v is None else v.to(x.dtype).view(-1, 1, 1, 1) for v in (self.mul, self.add))
+            if mul is not None and add is not None: torch.addcmul(add, x, mul, out=x)  # scale and shift in one pass over the batch
+            elif mul is not None: x.mul_(mul)
+            elif add is not None: x.add_(add)
             x.sigmoid_()
         if self.cmat is not None:
             bs, c, h, w = x.shape
