@@ -22,7 +22,8 @@ from .losses import loss_activation
 from fastcore.basics import patch
 from .data.transforms import IntToFloatTensor, Normalize, ToTensor
 from .learner import Learner
-from .vision.core import Resize, PILBase
+from .vision.core import Resize, PILBase, PointScaler
+from .torch_core import TensorPoint, TensorBBox
 from .deploy_runtime import sidecar_path, validate_sidecar, SIDECAR_FORMAT, SIDECAR_VERSION, text_specials as runtime_specials
 
 # %% ../nbs/50_deploy.ipynb #287216c4
@@ -90,7 +91,7 @@ def vision_input(learn, # a learner
     mode = 'L' if cls._open_mode == 'L' else 'RGB'
     pre = {'size': None, 'method': 'squish', 'pad_mode': 'reflection'}
     for t in dl.after_item:
-        if isinstance(t, ToTensor) or t.split_idx == 0: continue
+        if isinstance(t, (ToTensor, PointScaler)) or t.split_idx == 0: continue # `PointScaler` moves only targets: the `points` output undoes it
         if type(t) is Resize and tuple(t.resamples)[0] == 2: pre.update(size=list(t.size), method=t.method, pad_mode=t.pad_mode) # 2: BILINEAR
         else: raise _unsupported(t, 'item')
     for t in dl.before_batch:
@@ -105,6 +106,9 @@ def vision_input(learn, # a learner
     example = torch.randint(0, 256, (2, c, *pre['size']), dtype=torch.uint8) # (bs, c, h, w): 2, since a size of 1 would be taken as fixed
     spec = {'input': [{'name': 'image', 'dtype': 'uint8', 'shape': ['batch', c, *pre['size']], 'layout': 'NCHW', 'mode': mode, 'channels': c,
                        'size': pre['size']}], 'preprocess': pre}
+    targ = (learn.dls.train.batch_types or ())[-1:]
+    if targ and issubclass(targ[0], TensorPoint) and not issubclass(targ[0], TensorBBox): # key points: decoded to pixels, as `PointScaler` does
+        spec['output'] = {'kind': 'points', 'size': pre['size']}
     return 'vision',ImageInput(255. if div is None else div, mean, std),example,spec
 
 deploy_inputs = [vision_input] # each application adds its function: learner -> (name, pre, example, spec[, model]) or None
