@@ -23,6 +23,7 @@ from fastcore.basics import patch
 from .data.transforms import IntToFloatTensor, Normalize, ToTensor
 from .learner import Learner
 from .vision.core import Resize, PILBase, PointScaler
+from .vision.data import bb_pad
 from .torch_core import TensorPoint, TensorBBox
 from .deploy_runtime import sidecar_path, validate_sidecar, SIDECAR_FORMAT, SIDECAR_VERSION, text_specials as runtime_specials
 
@@ -95,6 +96,7 @@ def vision_input(learn, # a learner
         if type(t) is Resize and tuple(t.resamples)[0] == 2: pre.update(size=list(t.size), method=t.method, pad_mode=t.pad_mode) # 2: BILINEAR
         else: raise _unsupported(t, 'item')
     for t in dl.before_batch:
+        if (made_by(t)[1] or ())[:1] == (bb_pad,): continue # pads the targets' boxes: nothing of an image
         if t.split_idx != 0: raise _unsupported(t, 'before_batch')
     div,mean,std = None,None,None
     for t in dl.after_batch:
@@ -107,8 +109,8 @@ def vision_input(learn, # a learner
     spec = {'input': [{'name': 'image', 'dtype': 'uint8', 'shape': ['batch', c, *pre['size']], 'layout': 'NCHW', 'mode': mode, 'channels': c,
                        'size': pre['size']}], 'preprocess': pre}
     targ = (learn.dls.train.batch_types or ())[-1:]
-    if targ and issubclass(targ[0], TensorPoint) and not issubclass(targ[0], TensorBBox): # key points: decoded to pixels, as `PointScaler` does
-        spec['output'] = {'kind': 'points', 'size': pre['size']}
+    if targ and issubclass(targ[0], TensorPoint): # key points or boxes: decoded to pixels, as `PointScaler` does
+        spec['output'] = {'kind': 'boxes' if issubclass(targ[0], TensorBBox) else 'points', 'size': pre['size']}
     return 'vision',ImageInput(255. if div is None else div, mean, std),example,spec
 
 deploy_inputs = [vision_input] # each application adds its function: learner -> (name, pre, example, spec[, model]) or None

@@ -21,7 +21,7 @@ MAX_ITEMS = 2_000_000 # the most entries of any list of a sidecar (a vocab, a co
 MAX_STR = 10_000 # the longest string of a sidecar
 _runtimes = {'.pt': 'torchscript', '.pt2': 'torch.export', '.onnx': 'onnx'}
 _methods, _pad_modes, _decodes = ('crop', 'pad', 'squish'), ('zeros', 'border', 'reflection'), ('argmax', 'threshold', 'none')
-_kinds, _modes = ('category', 'multicategory', 'mask', 'raw', 'regression', 'points'), ('RGB', 'L')
+_kinds, _modes = ('category', 'multicategory', 'mask', 'raw', 'regression', 'points', 'boxes'), ('RGB', 'L')
 _dtypes, _dims = ('uint8', 'int64', 'float32', 'float64'), ('batch', 'seq')
 
 def sidecar_path(path): # the artifact: `model.onnx`, `model.pt` or `model.pt2`
@@ -172,7 +172,7 @@ def _check_output(out, fname):
         _check_list(out.get('labels'), fname, 'output.labels', _is_scalar, 'labels (strings, finite numbers or booleans)', 1, unique=True)
     elif out.get('labels') is not None: _check_list(out['labels'], fname, 'output.labels', _is_scalar, 'labels (strings, finite numbers or booleans)')
     if out['kind'] == 'regression': _check_strs(out.get('names'), fname, 'output.names', lo=1)
-    if out['kind'] == 'points': _check_sizes(out.get('size'), fname, 'output.size') # (h, w) of the image the points are in
+    if out['kind'] in ('points', 'boxes'): _check_sizes(out.get('size'), fname, 'output.size') # (h, w) of the image they are in
     _check(isinstance(out.get('activation'), str) and len(out['activation']) <= 64, fname, 'output.activation', f"expected a name, found {out.get('activation')!r:.80}")
 
 def validate_sidecar(spec, # the parsed JSON
@@ -573,9 +573,10 @@ class InferenceModel:
         if out['kind'] == 'category': return out['labels'][int(dec)], int(dec)
         if out['kind'] == 'multicategory': return [l for l,b in zip(out['labels'], dec.tolist()) if b], dec
         if out['kind'] == 'regression': return (float(dec.reshape(-1)[0]) if dec.size == 1 else dec.reshape(-1).tolist()), dec
-        if out['kind'] == 'points': # (x, y) in [-1, 1] -> pixels of the model's input image, as `PointScaler` decodes
+        if out['kind'] in ('points', 'boxes'): # (x, y) in [-1, 1] -> pixels of the model's input image, as `PointScaler` decodes
             h, w = out['size']
-            return (dec.reshape(-1, 2) + 1) / 2 * np.array([w, h], dtype=dec.dtype), dec
+            xy = (dec.reshape(-1, 2) + 1) / 2 * np.array([w, h], dtype=dec.dtype)
+            return xy.reshape(-1, 4) if out['kind'] == 'boxes' else xy, dec
         return dec, dec
 
     def predict_batch(self, items, **opts): # `opts`: the encoder's options (`unknown='fallback'` for collaborative filtering)
