@@ -24,7 +24,7 @@ from .data.transforms import IntToFloatTensor, Normalize, ToTensor
 from .learner import Learner
 from .vision.core import Resize, PILBase, PointScaler
 from .vision.data import bb_pad
-from .torch_core import TensorPoint, TensorBBox
+from .torch_core import TensorPoint, TensorBBox, TensorImage
 from .deploy_runtime import sidecar_path, validate_sidecar, SIDECAR_FORMAT, SIDECAR_VERSION, text_specials as runtime_specials
 
 # %% ../nbs/50_deploy.ipynb #287216c4
@@ -81,6 +81,11 @@ def _unsupported(t, where):
     return ExportError(f"export: the {where} transform {t!r} runs at inference but cannot be described for a runtime without mylib "
                        f"(supported: Resize, IntToFloatTensor, Normalize, and transforms of the training set only)")
 
+def _leaves_images(t, cls):
+    "Whether item transform `t` has no case for images (PIL images of `cls`, or image tensors): it changes only targets (masks' codes...)"
+    td = t.__dict__.get('encodes') or type(t)._cases['encodes']
+    return all(td.lookup(c) is None for c in (cls, TensorImage))
+
 def vision_input(learn, # a learner
                  size=None, # (h, w) of the images when the loaders have no `Resize` (default: a training batch's)
                  **kwargs): # options of the other applications' functions, ignored
@@ -92,7 +97,7 @@ def vision_input(learn, # a learner
     mode = 'L' if cls._open_mode == 'L' else 'RGB'
     pre = {'size': None, 'method': 'squish', 'pad_mode': 'reflection'}
     for t in dl.after_item:
-        if isinstance(t, (ToTensor, PointScaler)) or t.split_idx == 0: continue # `PointScaler` moves only targets: the `points` output undoes it
+        if isinstance(t, (ToTensor, PointScaler)) or t.split_idx == 0 or _leaves_images(t, cls): continue # `PointScaler` moves only targets: the `points` output undoes it
         if type(t) is Resize and tuple(t.resamples)[0] == 2: pre.update(size=list(t.size), method=t.method, pad_mode=t.pad_mode) # 2: BILINEAR
         else: raise _unsupported(t, 'item')
     for t in dl.before_batch:

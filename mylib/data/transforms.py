@@ -519,7 +519,8 @@ class OneHotEncode(DisplayedTransform):
         return torch.zeros(self.c).index_fill_(0, o.as_subclass(Tensor).long(), 1.)  # (c,)
 
     def decodes(self, o:TensorMultiCategory) -> TensorMultiCategory:
-        return o.as_subclass(Tensor).nonzero().flatten() if o.is_floating_point() else o  # (c,) -> (n_labels,)
+        multi_hot = o.is_floating_point() or o.dtype == torch.bool  # a target, or a thresholded prediction
+        return o.as_subclass(Tensor).nonzero().flatten() if multi_hot else o  # (c,) -> (n_labels,)
 
 # %% ../../nbs/05_data.transforms.ipynb #4b6f05e2
 @register

@@ -44,7 +44,8 @@ class UnetBlock(nn.Module):
 
     def forward(self, up, skip):
         up = self.up(up) # (bs, up_c // 2, 2h, 2w)
-        if up.shape[-2:] != skip.shape[-2:]: up = F.interpolate(up, size=skip.shape[-2:], mode='nearest')
+        if torch.jit.is_tracing() or up.shape[-2:] != skip.shape[-2:]: # traced (TorchScript): always, a test of sizes would be fixed in the trace
+            up = F.interpolate(up, size=skip.shape[-2:], mode='nearest')
         x = self.act(torch.cat([up, self.bn(skip)], 1)) # (bs, up_c // 2 + skip_c, h', w')
         return self.conv2(self.conv1(x))
 
@@ -100,7 +101,7 @@ class DynamicUnet(nn.Module):
         h = self.middle(h)
         for blk,skip in zip(self.blocks, reversed(feats)): h = blk(h, skip)
         h = self.up_final(h)
-        if h.shape[-2:] != x.shape[-2:]: h = F.interpolate(h, size=x.shape[-2:], mode='nearest')
+        if torch.jit.is_tracing() or h.shape[-2:] != x.shape[-2:]: h = F.interpolate(h, size=x.shape[-2:], mode='nearest') # as in `UnetBlock`
         if self.last_cross: h = self.res(torch.cat([h, x], 1)) # (bs, up_c + n_in, h, w)
         return self.y_range(self.head(h)) # (bs, n_out, h, w)
 
