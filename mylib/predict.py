@@ -18,6 +18,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 from fastcore.basics import patch
+from fastcore.meta import delegates
 from .torch_core import to_cpu
 from .learner import Learner, load_learner, item_order
 from .callback.core import Callback
@@ -379,18 +380,12 @@ def predict_files(model, # a `Learner` or an `InferenceModel`
     return write_predictions(model, items, out, fmt, probs, bs=bs, num_workers=num_workers, errors=errors, window=window, progress=progress).fname
 
 @patch
+@delegates(predict_files, but=['model', 'items'])
 def predict_files(self:Learner,
                   items, # files, folders, a DataFrame or a list of items (see `find_items`)
-                  bs:int=64, # items per batch
-                  num_workers:int=0, # loader processes
-                  out=None, # a table to write (.csv, .parquet, .json); None: return the predictions
-                  fmt:str=None, # the table's format, when its suffix does not say
-                  probs:str='top', # in the table, 'top': the predicted class's probability; 'all': a column per class too
-                  errors:str='skip', # 'skip': a bad item becomes a row with an `error`; 'raise': a `PredictError` stops the run
-                  window:int=None, # items per window (held in memory at once); see `iter_predictions`
-                  progress=True): # a progress bar; False: none; or an output (see `progress_output`)
+                  **kwargs): # `predict_files`'s options: `bs`, `num_workers`, `out`, `fmt`, `probs`, `errors`, `window`, `progress`
     "`predict` over many items in batches (see `predict_files`): a `Prediction` per item, or the table `out` written"
-    return predict_files(self, items, bs, num_workers, out, fmt, probs, errors, window, progress)
+    return predict_files(self, items, **kwargs)
 
 # %% ../nbs/52_predict.ipynb #18948221
 _artifacts = ('.onnx', '.pt', '.pt2')
