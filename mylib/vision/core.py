@@ -13,7 +13,6 @@ __all__ = ['EncodedImage', 'PILBase', 'PILImage', 'PILImageBW', 'PILMask', 'veri
 import copy, io, math, os, random
 from collections import namedtuple
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -41,9 +40,13 @@ def _named_error(e, msg):
     res.__cause__ = e
     return res
 
+_exif_keys = ('exif', 'Raw profile type exif', 'xmp', 'XML:com.adobe.xmp')  # where a header keeps an orientation
+
 def _orientation(im):
-    "The EXIF orientation of `im` (1, upright, when it has none or it cannot be read)"
-    try: return int(im.getexif().get(_ORIENTATION, 1))
+    "The EXIF orientation in `im`'s header (1, upright, when it has none or it cannot be read); nothing is decoded"
+    if not hasattr(im, 'tag_v2') and not any(k in im.info for k in _exif_keys): return 1  # most files: no lookup at all
+    # `Image.getexif`, not the file's own: a PNG's would decode the whole image to look for a tag after the pixels
+    try: return int(Image.Image.getexif(im).get(_ORIENTATION, 1))
     except Exception: return 1
 
 def _upright(size, orientation):
@@ -127,6 +130,10 @@ def _bytes_from_16bit(im):
     "An integer grey image (16-bit, or 32-bit taken as 16-bit) as 8 bits, 65535 becoming 255"
     return Image.fromarray((np.asarray(im).astype(np.float32).clip(0, 65535) / 257).round().astype(np.uint8))
 
+def _read(fn):
+    "The bytes of file `fn` (`Path.read_bytes`, without parsing the path)"
+    with open(fn, 'rb') as f: return f.read()
+
 class PILBase(Image.Image):
     "A PIL image that knows what it is; read from a file or bytes, it is decoded on first use"
     _open_mode = 'RGB'  # the mode `create` converts to
@@ -142,7 +149,7 @@ class PILBase(Image.Image):
                draft_size:tuple=None): # (w, h): decode a JPEG at the smallest scale (1/2, 1/4, 1/8) still at least this big
         "Open `fn_or_obj` as an image of this class, upright according to its EXIF orientation"
         o, mode = fn_or_obj, mode or cls._open_mode
-        if isinstance(o, (str, os.PathLike)): res = cls._lazy(EncodedImage(Path(o).read_bytes(), f"'{o}'", cls.__name__), mode)
+        if isinstance(o, (str, os.PathLike)): res = cls._lazy(EncodedImage(_read(o), f"'{o}'", cls.__name__), mode)
         elif isinstance(o, (bytes, bytearray, memoryview)): res = cls._lazy(EncodedImage(bytes(o), f'the {len(o)} bytes given', cls.__name__), mode)
         elif isinstance(o, Image.Image): res = cls._decoded(o, mode, f'the {type(o).__name__} given')
         elif isinstance(o, (Tensor, np.ndarray)): res = cls._decoded(Image.fromarray(_to_array(o, f'{cls.__name__}.create')), mode, f'the {type(o).__name__} given')
