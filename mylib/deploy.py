@@ -335,7 +335,7 @@ def tabular_input(learn, # a learner
                                 "(supported: Categorify, FillMissing, Normalize)")
     m = [means.get(n, 0.) for n in to.cont_names]
     s = [stds.get(n, 1.) for n in to.cont_names]
-    x_cat = to.cats[:2].clone() # (2, n_cat)
+    x_cat = to.cats[:2].long() # (2, n_cat), int64 as the sidecar says (the table stores its codes narrow)
     x_cont = to.conts[:2].double() * torch.tensor(s, dtype=torch.float64) + torch.tensor(m, dtype=torch.float64) # (2, n_cont): raw values
     if len(x_cat) < 2: x_cat,x_cont = torch.zeros(2, len(to.cat_names), dtype=torch.int64),torch.zeros(2, len(to.cont_names), dtype=torch.float64)
     if to.y_block == 'category': out = {'kind': 'category', 'labels': _plain_classes(to.vocab, 'the target')}

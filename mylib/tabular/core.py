@@ -6,17 +6,20 @@ Docs: https://mylib-dev.github.io/mylib/tabular.core.html.md"""
 
 # %% auto #0
 __all__ = ['synth_adult', 'column_names', 'as_pandas', 'make_date', 'add_datepart', 'add_elapsed_times', 'cont_cat_split',
-           'TabularProc', 'Categorify', 'FillMissing', 'Normalize', 'TabularPandas', 'TabDataLoader',
+           'TabularProc', 'Categorify', 'FillMissing', 'Normalize', 'TabularPandas', 'WidenCodes', 'TabDataLoader',
            'TabularDataLoaders']
 
 # %% ../../nbs/40_tabular.core.ipynb #cb06b2d0
-import numbers
+import numbers, os
+from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 import torch
 from torch.utils.data import TensorDataset
 from ..torch_core import default_device
 from ..serialize import register
+from fastcore.foundation import L
+from ..transform import Pipeline, Transform
 from ..data.load import DataLoader
 from ..data.core import DataLoaders
 from ..data.block import CategoryBlock, RegressionBlock, MultiCategoryBlock
@@ -137,6 +140,17 @@ def _floats(x, name): # a column: a pandas Series, an array or a list of values
     try: return np.asarray(pd.to_numeric(np.asarray(x, dtype=object).ravel()) if np.asarray(x).dtype.kind in 'OUS' else x, dtype=np.float64)
     except (ValueError, TypeError) as e: raise TypeError(f"continuous column {name!r} is not numeric: {e}") from None
 
+def _train_copy(x, name, train): # a column, its name, the training rows (None: all)
+    "The `train` rows of column `name` as a float64 array of our own, free to reorder or change in place"
+    x = _floats(x, name) # a float64 column: no copy
+    return x.copy() if train is None else x[train]
+
+def _numbers(x, name): # a column
+    "Column `name` as a float array: one already of floats as it is (`_stack` casts while it copies), anything else as `_floats`"
+    return x if isinstance(x, np.ndarray) and x.dtype.kind == 'f' else _floats(x, name)
+
+def _n_rows(cols): return len(next(iter(cols.values()))) if cols else 0 # columns by name
+
 def _is_plain(v): return isinstance(v, (str, bool, numbers.Number)) and not isinstance(v, complex)
 
 def _check_names(names, what, who):
@@ -171,6 +185,21 @@ def _rows(x, idx): # a column and row indices (None: all)
     if idx is None: return x
     return x.iloc[idx] if isinstance(x, pd.Series) else np.asarray(x)[idx]
 
+_threaded_rows = 100_000 # columns at least this long are worked on in threads
+
+def _in_threads(f, # a function of one task
+                tasks:list, # what to call it on
+                n:int): # the rows each task works on
+    "`[f(t) for t in tasks]`, in a thread per core when the columns are long: hashing, sorting and casting whole columns release the GIL"
+    if n < _threaded_rows or len(tasks) < 2: return [f(t) for t in tasks]
+    with ThreadPoolExecutor(min(len(tasks), os.cpu_count() or 1)) as ex: return list(ex.map(f, tasks))
+
+def _by_column(f, # a function of a column's name
+               names, # the columns' names
+               n:int): # their length
+    "`{name: f(name)}`, long columns in threads"
+    return dict(zip(names, _in_threads(f, names, n)))
+
 # %% ../../nbs/40_tabular.core.ipynb #027b6f2a
 def _sorted_values(vals):
     "Distinct values sorted (mixed types: by their text)"
@@ -181,8 +210,21 @@ def _ok_classes(v): return isinstance(v, list) and all(_is_plain(o) for o in v) 
 
 def _plain(o): return o.item() if isinstance(o, np.generic) else o
 
+def _arrow_strings(x):
+    "The arrow array of `x` when it is a pandas column of arrow-backed strings (the default string type of pandas 3), else None"
+    if not isinstance(x, pd.Series) or not (isinstance(x.dtype, pd.ArrowDtype) or getattr(x.dtype, 'storage', None) == 'pyarrow'): return None
+    import pyarrow as pa
+    a = x.array.__arrow_array__()
+    if isinstance(a, pa.ChunkedArray): a = a.chunk(0) if a.num_chunks == 1 else a.combine_chunks()
+    return a if pa.types.is_string(a.type) or pa.types.is_large_string(a.type) or pa.types.is_string_view(a.type) else None
+
 def _factorize(x): # a column: a pandas Series, an array or a list
     "Codes of column `x` into its distinct values (-1 where a value is missing), and those values as plain Python objects, in one hash pass"
+    a = _arrow_strings(x)
+    if a is not None: # arrow hashes its strings itself, and its int32 codes need no conversion: half the memory of pandas' int64 ones
+        import pyarrow.compute as pc
+        e = pc.dictionary_encode(a)
+        return (e.indices.fill_null(-1) if e.null_count else e.indices).to_numpy(),e.dictionary.to_pylist()
     codes,uniq = pd.factorize(np.asarray(x, dtype=object) if isinstance(x, list) else x)
     return codes,[_plain(o) for o in uniq.tolist()]
 
@@ -192,10 +234,11 @@ _few = 64 # columns this short are looked up value by value: factorizing them co
 
 def _lookup_codes(x, # a column: a pandas Series, an array or a list
                  look:dict, # value -> its code
-                 default:int=0): # the code of a missing or unknown value
+                 default:int=0, # the code of a missing or unknown value
+                 factorized=None): # `_factorize(x)`, when already done
     "The codes of the values of `x` in `look`: each distinct value looked up once (a long column is factorized first)"
-    if len(x) <= _few: return np.array([default if v is None or v is pd.NA else look.get(v, default) for v in x], dtype=np.int64)
-    codes,uniq = _factorize(x)
+    if factorized is None and len(x) <= _few: return np.array([default if v is None or v is pd.NA else look.get(v, default) for v in x], dtype=np.int64)
+    codes,uniq = _factorize(x) if factorized is None else factorized
     lut = np.array([look.get(u, default) for u in uniq] + [default], dtype=_int_type(len(look))) # the smallest integers that hold the codes
     return lut.take(codes) # a missing value (-1) takes the last
 
@@ -211,21 +254,26 @@ class Categorify(TabularProc):
 
     def setup_encode(self, cols, cat_names, cont_names, train):
         "Learn the classes on the `train` rows and encode the columns, from one factorization of each"
-        self.classes,self._lookups,res = {},{},dict(cols)
-        for n in cat_names:
+        train = None if train is None else np.asarray(train, dtype=np.int64)
+        def one(n):
             codes,uniq = _factorize(cols[n]) # (n,), -1 where missing
-            seen = np.bincount((codes if train is None else codes[np.asarray(train, dtype=np.int64)]) + 1, minlength=len(uniq) + 1)[1:] > 0
-            self.classes[n] = _sorted_values([uniq[i] for i in np.flatnonzero(seen)])
-            look = self.lookup(n)
-            res[n] = np.array([look.get(u, 0) for u in uniq] + [0], dtype=_int_type(len(look))).take(codes) # missing (-1): the last
-        return cat_names,cont_names,res
+            seen = np.zeros(len(uniq) + 1, dtype=bool) # the values in training rows; a missing one (-1) marks the spare last slot
+            seen[codes if train is None else codes[train]] = True
+            seen = seen[:-1]
+            classes = _sorted_values([uniq[i] for i in np.flatnonzero(seen)])
+            look = {v: i + 1 for i,v in enumerate(classes)}
+            return classes,look,np.array([look.get(u, 0) for u in uniq] + [0], dtype=_int_type(len(look))).take(codes) # missing (-1): the last
+        done = _by_column(one, cat_names, _n_rows(cols))
+        self.classes,self._lookups = {n: r[0] for n,r in done.items()},{n: r[1] for n,r in done.items()}
+        return cat_names,cont_names,{**cols, **{n: r[2] for n,r in done.items()}}
 
     def lookup(self, name):
         "Column `name`'s categories and their codes, a dict built once"
         if name not in self._lookups: self._lookups[name] = {v: i + 1 for i,v in enumerate(self.classes[name])}
         return self._lookups[name]
 
-    def encode(self, cols): return {**cols, **{n: _lookup_codes(cols[n], self.lookup(n)) for n in self.classes}}
+    def encode(self, cols):
+        return {**cols, **_by_column(lambda n: _lookup_codes(cols[n], self.lookup(n)), list(self.classes), _n_rows(cols))}
 
     def decode(self, cols):
         res = dict(cols)
@@ -260,27 +308,33 @@ class FillMissing(TabularProc):
     @property
     def adds(self): return [f'{n}_na' for n in self.na_cols or []]
 
-    def _fill_value(self, x): # the training values of a column, float64
-        x = x[~np.isnan(x)]
-        if self.fill_strategy == 'constant' or not len(x): return float(self.fill_val)
-        if self.fill_strategy == 'median': return float(np.median(x))
-        vals,counts = np.unique(x, return_counts=True)
+    def _fill_value(self, x, # the training values of a column, float64, ours to reorder
+                    k): # how many are not NaN
+        if self.fill_strategy == 'constant' or not k: return float(self.fill_val)
+        if self.fill_strategy == 'median': # `np.median` without its copies: a partition sorts NaNs after the values
+            lo,hi = (k - 1) // 2,k // 2
+            x.partition([lo, hi])
+            return float((x[lo] + x[hi]) / 2)
+        vals,counts = np.unique(x[~np.isnan(x)], return_counts=True)
         return float(vals[counts.argmax()]) # the smallest of the most frequent
 
     def setup(self, cols, cat_names, cont_names, train):
-        self.fill_vals,self.na_cols = {},[]
-        for n in cont_names:
-            x = _floats(_rows(cols[n], train), n)
-            self.fill_vals[n] = self._fill_value(x)
-            if self.add_col and np.isnan(x).any(): self.na_cols.append(n)
+        def one(n):
+            x = _train_copy(cols[n], n, train)
+            k = len(x) - int(np.count_nonzero(np.isnan(x)))
+            return self._fill_value(x, k),k < len(x)
+        done = _by_column(one, cont_names, _n_rows(cols))
+        self.fill_vals,self.na_cols = {n: v for n,(v,_) in done.items()},[n for n,(_,na) in done.items() if na and self.add_col]
         return cat_names + [a for a in self.adds if a not in cat_names],cont_names
 
     def encode(self, cols):
-        res,na_cols = dict(cols),set(self.na_cols)
-        for n,v in self.fill_vals.items():
+        def one(n):
             x = _floats(cols[n], n)
             na = np.isnan(x)
-            res[n] = np.where(na, v, x) if na.any() else x
+            return (np.where(na, self.fill_vals[n], x) if na.any() else x),na
+        res,na_cols = dict(cols),set(self.na_cols)
+        for n,(x,na) in _by_column(one, list(self.fill_vals), _n_rows(cols)).items():
+            res[n] = x
             if n in na_cols: res[f'{n}_na'] = na
         return res
 
@@ -304,14 +358,21 @@ class Normalize(TabularProc):
             raise ValueError("Normalize: `means` and `stds` must name the same columns")
 
     def setup(self, cols, cat_names, cont_names, train):
-        self.means,self.stds = {},{}
-        for n in cont_names:
-            x = _floats(_rows(cols[n], train), n)
-            m,s = (float(np.nanmean(x)),float(np.nanstd(x))) if (~np.isnan(x)).any() else (0.,1.)
-            self.means[n],self.stds[n] = m,(s if s > 0 else 1.)
+        def one(n): # `np.nanmean` and `np.nanstd` (ddof=0) without their temporary copies
+            x = _train_copy(cols[n], n, train)
+            ok = ~np.isnan(x)
+            if not ok.any(): return 0.,1.
+            if not ok.all(): x = x[ok]
+            m = float(x.mean())
+            x -= m
+            s = float(np.sqrt(np.dot(x, x) / len(x)))
+            return m,(s if s > 0 else 1.)
+        done = _by_column(one, cont_names, _n_rows(cols))
+        self.means,self.stds = {n: m for n,(m,_) in done.items()},{n: s for n,(_,s) in done.items()}
         return cat_names,cont_names
 
-    def encode(self, cols): return {**cols, **{n: _standardize(_floats(cols[n], n), m, self.stds[n]) for n,m in self.means.items()}}
+    def encode(self, cols):
+        return {**cols, **_by_column(lambda n: _standardize(_floats(cols[n], n), self.means[n], self.stds[n]), list(self.means), _n_rows(cols))}
     def decode(self, cols): return {**cols, **{n: np.asarray(cols[n], dtype=np.float64) * self.stds[n] + m for n,m in self.means.items()}}
     def _state(self): return {'means': self.means, 'stds': self.stds}
 
@@ -338,11 +399,15 @@ def _stack(cols, names, dtype, width_name, n): # columns by name, the names to s
     "Columns `names` of `cols` as one (n, len(names)) array of `dtype`, written a block of rows at a time (so each block stays in cache)"
     out = np.empty((n, len(names)), dtype=dtype)
     xs = [x if isinstance(x, np.ndarray) else np.asarray(x) for x in (cols[c] for c in names)]
-    for i in range(0, n, _block):
-        for j,(c,x) in enumerate(zip(names, xs)):
-            try: out[i:i + _block, j] = x[i:i + _block]
-            except (ValueError, TypeError) as e: raise TypeError(f"{width_name} column {c!r} can't be {np.dtype(dtype).name}: {e}" + (
-                " (add `Categorify` to `procs`)" if dtype == np.int64 else '')) from None
+    def fill(starts): # the first rows of some blocks
+        for i in starts:
+            for j,(c,x) in enumerate(zip(names, xs)):
+                try: out[i:i + _block, j] = x[i:i + _block]
+                except (ValueError, TypeError) as e: raise TypeError(f"{width_name} column {c!r} can't be {np.dtype(dtype).name}: {e}" + (
+                    " (add `Categorify` to `procs`)" if dtype == np.int64 else '')) from None
+    k = os.cpu_count() or 1
+    starts = range(0, n, _block)
+    _in_threads(fill, [starts[h::k] for h in range(k)], n) # the blocks dealt out to the threads (the output's pages are new: faulting them in is half the cost)
     return out
 
 # %% ../../nbs/40_tabular.core.ipynb #1f038f91
@@ -394,7 +459,13 @@ class TabularPandas(TensorDataset):
 
     def _empty(self):
         ys = [torch.zeros(0, dtype=torch.int64) if self.y_block == 'category' else torch.zeros(0, len(self.y_names))] if self.y_names else []
-        return torch.zeros(0, len(self.cat_names), dtype=torch.int64),torch.zeros(0, len(self.cont_names)),*ys
+        return torch.from_numpy(np.zeros((0, len(self.cat_names)), self._codes_type())),torch.zeros(0, len(self.cont_names)),*ys
+
+    def _codes_type(self):
+        "The smallest integer type holding every category column's codes, as learnt (int64 when a column has no learnt categories)"
+        sizes = {**{k: len(v) for k,v in self.classes.items()}, **{a: 2 for p in self.procs for a in p.adds}}
+        if not self.cat_names or any(n not in sizes for n in self.cat_names): return np.int64
+        return _int_type(max(sizes[n] for n in self.cat_names))
 
     @property
     def input_names(self):
@@ -420,9 +491,9 @@ class TabularPandas(TensorDataset):
         for p in self.procs:
             if train is False: cols = p.encode(cols)
             else: self.cat_names,self.cont_names,cols = p.setup_encode(cols, self.cat_names, self.cont_names, train)
-        conts = {n: _floats(cols[n], n) for n in self.cont_names} # a continuous column no proc touched
-        n = len(next(iter(cols.values()))) if cols else 0
-        return (torch.from_numpy(_stack(cols, self.cat_names, np.int64, 'category', n)),
+        conts = {n: _numbers(cols[n], n) for n in self.cont_names} # a continuous column no proc touched is checked here
+        n = _n_rows(cols)
+        return (torch.from_numpy(_stack(cols, self.cat_names, self._codes_type(), 'category', n)),
                 torch.from_numpy(_stack(conts, self.cont_names, np.float32, 'continuous', n)))
 
     def _encode_y(self, cols, setup):
@@ -433,8 +504,9 @@ class TabularPandas(TensorDataset):
         if self.y_block in ('regression', 'multi'): # one float column per target (per label for multi-label)
             return [torch.from_numpy(_stack({n: _floats(c, n) for n,c in zip(self.y_names, ys)}, self.y_names, np.float32, 'target', len(ys[0])))]
         if len(ys) != 1: raise ValueError(f"TabularPandas: a category target is one column, got y_names={self.y_names} (use MultiCategoryBlock for several 0/1 columns)")
-        if setup and self.vocab is None: self.vocab = _sorted_values(_factorize(ys[0])[1])
-        idx = _lookup_codes(ys[0], {v: i for i,v in enumerate(self.vocab)}, default=-1)
+        f = _factorize(ys[0]) # once, for the classes and the codes
+        if setup and self.vocab is None: self.vocab = _sorted_values(f[1])
+        idx = _lookup_codes(ys[0], {v: i for i,v in enumerate(self.vocab)}, default=-1, factorized=f)
         if (idx < 0).any():
             i = int(np.argmax(idx < 0))
             raise ValueError(f"target column {self.y_names[0]!r}: row {i} holds {_rows(ys[0], [i])[0]!r}, not one of the classes {self.vocab[:10]}")
@@ -445,7 +517,7 @@ class TabularPandas(TensorDataset):
         return dict(procs=self.procs, cat_names=self.cat_names, cont_names=self.cont_names, y_names=self.y_names, y_block=self.y_block,
                     do_setup=False, vocab=self.vocab)
 
-    cats = property(lambda self: self.tensors[0], doc="The categories' codes, (n, n_cat) int64")
+    cats = property(lambda self: self.tensors[0], doc="The categories' codes, (n, n_cat), in the smallest integer type that holds them (a loader's batches widen them to int64)")
     conts = property(lambda self: self.tensors[1], doc="The continuous values, filled and normalized, (n, n_cont) float32")
     ys = property(lambda self: self.tensors[2] if len(self.tensors) > 2 else None, doc="The targets: (n,) int64 classes, or (n, n_y) float32")
 
@@ -526,6 +598,15 @@ class TabularPandas(TensorDataset):
 register(TabularPandas, record=False) # its `get_config` describes it; recording the arguments would keep the frame alive
 
 # %% ../../nbs/40_tabular.core.ipynb #7020c341
+_narrow_ints = (torch.int8, torch.uint8, torch.int16, torch.int32, torch.bool)
+
+@register
+class WidenCodes(Transform):
+    "A batch's integer codes as int64, the type embeddings index with (a `TabularPandas` stores them narrow); anything else as it is"
+    order = -10 # before any other `after_batch` transform
+    def encodes(self, x:torch.Tensor): return x.long() if x.dtype in _narrow_ints else x
+
+
 @register
 class TabDataLoader(DataLoader):
     "A `DataLoader` of a `TabularPandas`: batches `(cats, conts, ys)` gathered by indexing its tensors, shown as tables"
@@ -534,8 +615,14 @@ class TabDataLoader(DataLoader):
                  dataset, # a `TabularPandas`
                  bs:int=64, shuffle:bool=False, drop_last:bool=False,
                  device=None, # default `default_device()`
+                 after_batch=None, # called on each batch, on `device`, after the codes are widened to int64
                  **kwargs): # passed to `DataLoader` (`seed`, `sampler`...)
-        super().__init__(dataset, bs=bs, shuffle=shuffle, drop_last=drop_last, device=default_device() if device is None else device, **kwargs)
+        # the codes are stored narrow (an eighth to a quarter of the memory, and of the copy to the device) and widened per batch, on the device
+        hooks = list(after_batch.fs) if isinstance(after_batch, Pipeline) else [] if after_batch is None else list(L(after_batch))
+        if not any(isinstance(h, WidenCodes) for h in hooks): hooks = [WidenCodes()] + hooks # (a loader rebuilt from its config has it)
+        after_batch = hooks
+        super().__init__(dataset, bs=bs, shuffle=shuffle, drop_last=drop_last, device=default_device() if device is None else device,
+                         after_batch=after_batch, **kwargs)
 
     def decode_batch(self, b, max_n:int=10): # a batch `(cats, conts[, ys])`
         "The first `max_n` rows of batch `b` as a DataFrame of the original labels and values"

@@ -57,8 +57,10 @@ class TabularModel(nn.Module):
         if y_range is not None: blocks.append(SigmoidRange(*y_range))
         self.layers = nn.Sequential(*blocks)
 
-    def forward(self, x_cat, x_cont): # (bs, n_cat) int64, (bs, n_cont) float
-        if self.embeds: x = self.emb_drop(torch.cat([e(x_cat[:, i]) for i,e in enumerate(self.embeds)], 1)) # (bs, n_emb)
+    def forward(self, x_cat, x_cont): # (bs, n_cat) integer codes, (bs, n_cont) float
+        if self.embeds:
+            x_cat = x_cat.long() # codes of any integer type (`TabularPandas.cats` are narrow); no copy when int64
+            x = self.emb_drop(torch.cat([e(x_cat[:, i]) for i,e in enumerate(self.embeds)], 1)) # (bs, n_emb)
         if self.n_cont:
             if self.bn_cont is not None: x_cont = self.bn_cont(x_cont)
             x = torch.cat([x, x_cont], 1) if self.embeds else x_cont # (bs, n_emb + n_cont)
