@@ -143,7 +143,12 @@ def _floats(x, name): # a column: a pandas Series, an array or a list of values
 def _train_copy(x, name, train): # a column, its name, the training rows (None: all)
     "The `train` rows of column `name` as a float64 array of our own, free to reorder or change in place"
     x = _floats(x, name) # a float64 column: no copy
-    return x.copy() if train is None else x[train]
+    return x[train] if isinstance(train, np.ndarray) else x[slice(None) if train is None else train].copy() # a slice is a view: copied
+
+def _as_rows(idx): # row indices, as an int64 array
+    "`idx` as a slice when it is one run of consecutive rows (a split by position or by time), so a column's rows are a view, not a gather"
+    if len(idx) > 1 and idx[-1] - idx[0] == len(idx) - 1 and (idx[1:] > idx[:-1]).all(): return slice(int(idx[0]), int(idx[-1]) + 1)
+    return idx
 
 def _numbers(x, name): # a column
     "Column `name` as a float array: one already of floats as it is (`_stack` casts while it copies), anything else as `_floats`"
@@ -170,7 +175,7 @@ class TabularProc:
     "A step that learns its state on the training rows of some columns (`setup`) and encodes and decodes whole columns with it"
     order = 0
     adds = () # names of the columns this proc adds
-    def setup(self, cols, cat_names, cont_names, train): # columns by name, the category and continuous names, the training rows
+    def setup(self, cols, cat_names, cont_names, train): # columns by name, the category and continuous names, the training rows (indices, a slice, or None: all)
         "Learn the state from the `train` rows of `cols`; the category and continuous names after this proc"
         return cat_names,cont_names
     def encode(self, cols): return cols # columns by name -> columns by name
@@ -254,7 +259,7 @@ class Categorify(TabularProc):
 
     def setup_encode(self, cols, cat_names, cont_names, train):
         "Learn the classes on the `train` rows and encode the columns, from one factorization of each"
-        train = None if train is None else np.asarray(train, dtype=np.int64)
+        if train is not None and not isinstance(train, slice): train = np.asarray(train, dtype=np.int64)
         def one(n):
             codes,uniq = _factorize(cols[n]) # (n,), -1 where missing
             seen = np.zeros(len(uniq) + 1, dtype=bool) # the values in training rows; a missing one (-1) marks the spare last slot
@@ -344,8 +349,10 @@ class FillMissing(TabularProc):
 def _ok_stat(v): return isinstance(v, numbers.Real) and not isinstance(v, bool) and np.isfinite(v)
 
 def _standardize(x, m, s): # float64 values, their mean and standard deviation
-    "`(x - m) / s`, computed in float64 and written as float32 (what the tensor holds)"
-    return np.divide(np.subtract(x, m), s, out=np.empty(len(x), dtype=np.float32), casting='same_kind')
+    "`(x - m) / s` as float32 (what the tensor holds): the difference taken in float64, straight into the float32 result"
+    res = np.subtract(x, m, out=np.empty(len(x), dtype=np.float32), casting='same_kind') # no float64 temporary the size of the column
+    res /= np.float32(s)
+    return res
 
 @register
 class Normalize(TabularProc):
@@ -441,7 +448,7 @@ class TabularPandas(TensorDataset):
         else:
             cols = self._read(df, do_setup, with_y=True)
             if do_setup: self.splits = [np.asarray(s, dtype=np.int64) for s in splits] if splits is not None else None
-            train = None if self.splits is None else self.splits[0]
+            train = None if self.splits is None else _as_rows(self.splits[0])
             cats,conts = self._encode_x(cols, train if do_setup else False)
             super().__init__(cats, conts, *self._encode_y(cols, setup=do_setup))
 
