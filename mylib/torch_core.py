@@ -130,7 +130,8 @@ def describe_value(o, # any value
     return f"{type(o).__name__} {short_repr(o)}"
 
 # %% ../nbs/00_torch_core.ipynb #f96e2206
-_nowrap = frozenset(torch.overrides.get_default_nowrap_functions() | {Tensor.as_subclass})
+_as_subclass = torch._C.TensorBase.as_subclass  # torch's own, whatever another library patches onto `Tensor` (fastai does, slower)
+_nowrap = frozenset(torch.overrides.get_default_nowrap_functions() | {Tensor.as_subclass, _as_subclass})
 
 def _typed(args, kwargs):
     "The `TensorBase` arguments in `args` (looking one level into lists and tuples) and `kwargs` values, in order"
@@ -155,7 +156,7 @@ _FRESH = _fresh_refcount()  # measured, not assumed: CPython's counting of stack
 def _wrap(r, src):
     "`r` with the type and metadata of `src`, unless it is not a plain tensor or has 0 dimensions"
     if type(r) is not Tensor or r.ndim == 0: return r
-    r = r.as_subclass(type(src))
+    r = _as_subclass(r, type(src))
     if src.__dict__: r.__dict__.update(src.__dict__)
     return r
 
@@ -166,7 +167,7 @@ class TensorBase(Tensor):
     def __new__(cls, x, # a tensor (kept, not copied), array, list or number
                 **meta): # metadata, stored as attributes
         if isinstance(x, TensorBase) and x.__dict__: meta = {**x.__dict__, **meta}
-        res = (x if isinstance(x, Tensor) else torch.as_tensor(x)).as_subclass(cls)
+        res = _as_subclass(x if isinstance(x, Tensor) else torch.as_tensor(x), cls)
         if meta: res.__dict__.update(meta)
         return res
 
@@ -183,7 +184,7 @@ class TensorBase(Tensor):
                 src = src[0] if type(src) is list and src and isinstance(src[0], TensorBase) else _source(args, kwargs)
                 if src is None: return res
             if getrefcount(res) <= _FRESH: res.__class__ = type(src)  # a new tensor only we hold: retype it in place
-            else: res = res.as_subclass(type(src))  # an existing one (`x.to(img)` returns `x`): leave the caller's alone
+            else: res = _as_subclass(res, type(src))  # an existing one (`x.to(img)` returns `x`): leave the caller's alone
             if src.__dict__: res.__dict__.update(src.__dict__)
             return res
         if isinstance(res, (tuple, list)) and any(type(r) is Tensor for r in res):
@@ -205,7 +206,7 @@ class TensorBase(Tensor):
         return res
 
 # %% ../nbs/00_torch_core.ipynb #344ff0ee
-def _plain(o): return o.as_subclass(Tensor) if isinstance(o, Tensor) and type(o) is not Tensor else o
+def _plain(o): return _as_subclass(o, Tensor) if isinstance(o, Tensor) and type(o) is not Tensor else o
 
 def to_plain(b): # any nesting of tensors and other objects
     "Strip the semantic type from every tensor in `b`"
@@ -216,7 +217,7 @@ def cast(x, # the object to convert
          typ:type): # the type it becomes
     "Make `x` a `typ`, keeping its data (and metadata, for tensors)"
     if isinstance(x, Tensor) and issubclass(typ, Tensor):
-        res = x.as_subclass(typ)
+        res = _as_subclass(x, typ)
         if x.__dict__: res.__dict__.update(x.__dict__)
         return res
     try:

@@ -324,8 +324,9 @@ class DataLoader:
 
     def _after_item(self, x, i, where=''):
         "`after_item` on item `x`, number `i` (in the dataset, or of the stream `where`)"
-        if self.after_item is None: return x
-        try: return self.after_item(x)
+        f = self.after_item
+        if f is None or (type(f) is Pipeline and not f.fs): return x # an empty pipeline: not even its call, per item
+        try: return f(x)
         except Exception as e: raise add_note(e, f"DataLoader: in after_item {func_name(self.after_item)}, on item {i}{where}, a {describe_value(x)}")
 
     def create_batch(self, items): # a list of items

@@ -49,7 +49,9 @@ class TokenIds:
     def __len__(self): return len(self.offsets) - 1
     def __getitem__(self, i): # the index of a text
         "Text `i`'s ids, as a `TensorText`"
-        return TensorText(torch.from_numpy(np.array(self.ids[self.offsets[i]:self.offsets[i + 1]], dtype=np.int64)))
+        res = torch.from_numpy(np.array(self.ids[self.offsets[i]:self.offsets[i + 1]], dtype=np.int64))
+        res.__class__ = TensorText # a new tensor only we hold, typed in place (`TensorText(...)` costs a second object per text)
+        return res
     def __repr__(self): return f"TokenIds({len(self):,} texts, {len(self.ids):,} tokens)"
 
 def text_ids(dataset): # a dataset whose items' first element (or the items themselves) are token ids
@@ -93,13 +95,13 @@ class Pad(ItemTransform):
 
 def _pad_rows(xs, pad_idx, pad_first):
     "The 1-d tensors `xs` padded to the longest, each keeping its type and metadata; copied in numpy, where a row costs a microsecond"
-    arrs = [x.as_subclass(torch.Tensor).cpu().numpy() for x in xs] # semantic types cost a dispatch per operation: none until the end
+    with torch._C.DisableTorchFunctionSubclass(): arrs = [x.numpy(force=True) for x in xs] # semantic types cost a dispatch per operation: none until the end
     n = max((len(a) for a in arrs), default=0)
     out = np.full((len(arrs), n), pad_idx, dtype=arrs[0].dtype if arrs else np.int64) # (bs, n)
     for row,a in zip(out, arrs):
         if pad_first: row[n - len(a):] = a
         else: row[:len(a)] = a
-    return [_like(torch.from_numpy(r), x) for r,x in zip(out, xs)]
+    return [_like(r, x) for r,x in zip(torch.from_numpy(out).unbind(0), xs)] # the rows as views, in one call
 
 def _like(r, x):
     "New plain tensor `r` with the type and metadata of `x`"
