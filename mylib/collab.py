@@ -99,8 +99,8 @@ def _check_data(data, classes, where='CollabDL'):
     if x.dtype != torch.int64 or x.ndim != 2 or x.shape[1] != 2: raise ValueError(f"{where}: expected (n, 2) int64 indices, found {x.dtype} {tuple(x.shape)}")
     if len(data) == 2 and (not data[1].is_floating_point() or tuple(data[1].shape) != (len(x), 1)):
         raise ValueError(f"{where}: expected ({len(x)}, 1) float ratings, found {data[1].dtype} {tuple(data[1].shape)}")
-    sizes = torch.tensor([len(v) for v in classes.values()])
-    if len(x) and ((x < 0).any() or (x >= sizes).any()): raise ValueError(f"{where}: indices outside the vocabs of sizes {sizes.tolist()}")
+    sizes,xn = np.array([len(v) for v in classes.values()]),x.numpy(force=True) # numpy: torch's reductions wait on its thread pool
+    if len(x) and ((xn < 0).any() or (xn >= sizes).any()): raise ValueError(f"{where}: indices outside the vocabs of sizes {sizes.tolist()}")
     return data
 
 @register
@@ -199,11 +199,13 @@ class CollabDataLoaders(DataLoaders):
         trn,val = RandomSplitter(valid_pct, seed)(ratings)
         classes = {n: make_vocab(ratings[n].iloc[trn], n) for n in (user_name, item_name)}
         for n in classes: make_vocab(ratings[n].iloc[val], n) # the validation rows too: no missing or unusable names
-        x = torch.stack([encode(ratings[n], classes[n], n, 'fallback') for n in classes], 1) # (n, 2)
-        y = torch.tensor(r.to_numpy(np.float32))[:, None] # (n, 1)
-        trn,val = torch.tensor(trn, dtype=torch.int64),torch.tensor(val, dtype=torch.int64)
-        train = CollabDL((x[trn], y[trn]), classes, rating_name, bs=bs, shuffle=True, drop_last=True, device=device, **kwargs)
-        valid = train.new(dataset=(x[val], y[val]), bs=val_bs or bs, shuffle=False, drop_last=False)
+        # the columns gathered in numpy: torch's copies of a few hundred thousand numbers wait on its thread pool
+        x = np.stack([encode(ratings[n], classes[n], n, 'fallback').numpy() for n in classes], 1) # (n, 2)
+        y = r.to_numpy(np.float32)[:, None] # (n, 1)
+        trn,val = np.asarray(trn, dtype=np.int64),np.asarray(val, dtype=np.int64)
+        rows = lambda idx: (torch.from_numpy(x[idx]),torch.from_numpy(y[idx]))
+        train = CollabDL(rows(trn), classes, rating_name, bs=bs, shuffle=True, drop_last=True, device=device, **kwargs)
+        valid = train.new(dataset=rows(val), bs=val_bs or bs, shuffle=False, drop_last=False)
         return cls(train, valid, path=path, device=device)
 
     @classmethod
