@@ -7,8 +7,8 @@ Docs: https://mylib-dev.github.io/mylib/deploy.html.md"""
 # %% auto #0
 __all__ = ['deploy_inputs', 'ImageInput', 'Activation', 'Inputs', 'InferenceGraph', 'as_inputs', 'ExportError', 'vision_input',
            'output_spec', 'inference_graph', 'failing_module', 'explain_export', 'write_sidecar', 'dynamic_shapes',
-           'TabularInput', 'tabular_input', 'CollabInput', 'collab_input', 'run_lstm', 'PaddedTextClassifier',
-           'text_input']
+           'TabularInput', 'tabular_input', 'CollabInput', 'collab_input', 'run_lstm', 'PaddedAWDLSTM',
+           'PaddedTextClassifier', 'PaddedLanguageModel', 'text_input']
 
 # %% ../nbs/50_deploy.ipynb #1ae9c6b9
 import base64, contextlib, copy, io, json, math, os, logging, warnings
@@ -389,21 +389,43 @@ def run_lstm(lstm:nn.LSTM, # one unidirectional layer, batch first
         return (h, c),h.clone()
     return scan(step, (h0, h0.clone()), xs)[1].transpose(0, 1) # (bs, sl, n_out)
 
+class PaddedAWDLSTM(nn.Module):
+    "An `AWD_LSTM` in eval mode as a pure function of ids padded on the right: (bs, sl) -> (bs, sl, emb_sz), each layer run once from a zero state"
+    def __init__(self, enc): # an `AWD_LSTM`: unidirectional, one-layer LSTMs with biases (see `_check_text_model`)
+        super().__init__()
+        self.emb,self.lstms = enc.encoder,nn.ModuleList([r.module for r in enc.rnns])
+    def forward(self, ids): # (bs, sl) int64
+        x = F.embedding(ids, self.emb.weight) # (bs, sl, emb_sz); `padding_idx` only stops gradients
+        for l in self.lstms: x = run_lstm(l, x) # (bs, sl, n_hid), then emb_sz
+        return x # (bs, sl, emb_sz): at a real token, the same as the stateful encoder's from a reset
+
 class PaddedTextClassifier(nn.Module):
     "A text classifier (`SentenceEncoder(AWD_LSTM)` then `PoolingLinearClassifier`) as one pass over ids padded on the right: (bs, sl) -> (bs, n_out)"
     def __init__(self, model): # the classifier: `SequentialRNN(SentenceEncoder(AWD_LSTM), PoolingLinearClassifier)`
         super().__init__()
         enc = model[0]
-        self.emb,self.lstms,self.head = enc.module.encoder,nn.ModuleList([r.module for r in enc.module.rnns]),model[1]
+        self.encoder,self.head = PaddedAWDLSTM(enc.module),model[1]
         self.pad_idx,self.max_len = enc.pad_idx,enc.max_len
     def forward(self, ids): # (bs, sl) int64, real tokens first
         lens = (ids != self.pad_idx).sum(1) # (bs,)
-        x = F.embedding(ids, self.emb.weight) # (bs, sl, emb_sz); `padding_idx` only stops gradients
-        for l in self.lstms: x = run_lstm(l, x) # (bs, sl, n_hid), then emb_sz
+        x = self.encoder(ids) # (bs, sl, emb_sz)
         pos = torch.arange(ids.shape[1], device=ids.device) # (sl,)
         mask = pos >= lens[:, None] # (bs, sl): padding
         if self.max_len is not None: mask = mask | (pos < lens[:, None] - self.max_len) # or before the last max_len tokens
         return self.head((x, mask)) # (bs, n_out)
+
+class PaddedLanguageModel(nn.Module):
+    "A language model (`AWD_LSTM` then `LinearDecoder`) as one pass over ids padded on the right: (bs, sl) -> (bs, vocab) logits of the token after each text's last real one"
+    def __init__(self, model, # the language model: `SequentialRNN(AWD_LSTM, LinearDecoder)`
+                 pad_idx:int): # the id texts are padded with (the vocab's `xxpad`)
+        super().__init__()
+        self.encoder,self.decoder,self.pad_idx = PaddedAWDLSTM(model[0]),model[1],pad_idx
+    def forward(self, ids): # (bs, sl) int64, real tokens first
+        x = self.encoder(ids) # (bs, sl, emb_sz)
+        pos = torch.arange(ids.shape[1], device=ids.device) + 1 # (sl,): 1, 2, ...
+        last = (pos * (ids != self.pad_idx)).amax(1).clamp(min=1) - 1 # (bs,): the last token that is not padding (an `xxpad` inside a text is read)
+        x = x.gather(1, last[:, None, None].expand(-1, 1, x.shape[2]))[:, 0] # (bs, emb_sz)
+        return self.decoder(x) # (bs, vocab): the tied decoder, in eval mode (no dropout)
 
 def _rule_names(rules, known, what):
     "The names of mylib's own rules `rules`, or an `ExportError` naming the first the runtime cannot replay"
@@ -414,29 +436,34 @@ def _rule_names(rules, known, what):
     return [names[id(r)] for r in rules]
 
 def _check_text_model(model):
-    "An `ExportError` naming the module, unless `model` is an AWD-LSTM classifier that `PaddedTextClassifier` computes"
-    from mylib.text.models.core import SentenceEncoder, PoolingLinearClassifier
+    "'classifier' or 'language_model' for an AWD-LSTM model that `PaddedTextClassifier` or `PaddedLanguageModel` computes; else an `ExportError` naming the module"
+    from mylib.text.models.core import SentenceEncoder, PoolingLinearClassifier, LinearDecoder
     from mylib.text.models.awdlstm import AWD_LSTM
-    if not (isinstance(model, nn.Sequential) and len(model) == 2 and isinstance(model[0], SentenceEncoder) and isinstance(model[1], PoolingLinearClassifier)):
-        raise ExportError(f"export: cannot export this text model ({type(model).__name__} of {[type(m).__name__ for m in model.children()]}): only a classifier "
-                          "(`text_classifier_learner(dls, AWD_LSTM)`) is exported; a language model's generation loop is not: use `learn.export()` (safetensors)")
-    enc = model[0].module
+    pair = isinstance(model, nn.Sequential) and len(model) == 2
+    if pair and isinstance(model[0], SentenceEncoder) and isinstance(model[1], PoolingLinearClassifier): kind,name,enc = 'classifier','0.module',model[0].module
+    elif pair and isinstance(model[1], LinearDecoder): kind,name,enc = 'language_model','0',model[0]
+    else: raise ExportError(f"export: cannot export this text model ({type(model).__name__} of {[type(m).__name__ for m in model.children()]}): only a classifier "
+                            "(`text_classifier_learner(dls, AWD_LSTM)`) or a language model (`language_model_learner(dls, AWD_LSTM)`) is exported: "
+                            "use `learn.export()` (safetensors)")
     if not isinstance(enc, AWD_LSTM):
-        raise ExportError(f"export: cannot export module 0.module ({type(enc).__name__}): only an AWD_LSTM encoder is exported; a transformer reads each "
-                          "window on its own and torch.export cannot keep the number of windows dynamic: use `learn.export()` (safetensors) for it")
+        why = ("a transformer reads each window on its own and torch.export cannot keep the number of windows dynamic" if kind == 'classifier' else
+               "a transformer language model is not exported yet")
+        raise ExportError(f"export: cannot export module {name} ({type(enc).__name__}): only an AWD_LSTM encoder is exported; {why}: use `learn.export()` (safetensors) for it")
     if enc.n_dirs != 1 or any(r.module.num_layers != 1 or r.module.proj_size or not r.module.bias for r in enc.rnns):
-        raise ExportError("export: cannot export module 0.module (AWD_LSTM): only a unidirectional LSTM with biases reads a padded text in one pass "
-                          "as it reads it in windows (bidir=False)")
+        raise ExportError(f"export: cannot export module {name} (AWD_LSTM): only a unidirectional LSTM with biases reads a padded text in one pass "
+                          "as it reads it step by step (bidir=False)")
+    return kind
 
 def text_input(learn, # a learner
                **kwargs): # options of the other applications' functions, ignored
-    "For a text classifier: no graph preprocessing, an example of padded ids, the sidecar's tokenizer rules and vocab, and `PaddedTextClassifier`; None for other learners"
+    "For a text classifier or language model: no graph preprocessing, an example of padded ids, the sidecar's tokenizer rules and vocab, and `PaddedTextClassifier` or `PaddedLanguageModel`; None for other learners"
     from mylib.data.core import Datasets
     from mylib.text.core import Tokenizer, Numericalize, WordTokenizer, HFTokenizer, SentencePieceTokenizer, text_pre_rules, text_post_rules, special_toks
+    from mylib.text.core import UNK, PAD, BOS, EOS
     ds = learn.dls.train.dataset
     tfms = list(ds.tls[0].tfms) if isinstance(ds, Datasets) else []
     if not any(isinstance(t, Tokenizer) for t in tfms): return None
-    _check_text_model(learn.model)
+    task = _check_text_model(learn.model)
     if [type(t) for t in tfms] != [Tokenizer, Numericalize]:
         raise ExportError(f"export: the text pipeline {[type(t).__name__ for t in tfms]} runs at inference but cannot be replayed by the runtime "
                           "(supported: Tokenizer then Numericalize)")
@@ -449,7 +476,10 @@ def text_input(learn, # a learner
     model = None if kind == 'word' else tok.tok.tokenizer_json if kind == 'hf' else base64.b64encode(tok.tok.model.tobytes()).decode('ascii')
     if list(special_toks) != list(runtime_specials): raise ExportError("export: mylib's special tokens differ from the runtime's")
     known = lambda rules: {r.__name__: r for r in rules}
-    vocab,pad = list(num.vocab),learn.model[0].pad_idx
+    vocab = list(num.vocab)
+    if task == 'language_model' and PAD not in vocab:
+        raise ExportError(f"export: the vocab has no {PAD!r}, which a language model's graph needs to pad texts of several lengths in a batch")
+    pad = vocab.index(PAD) if task == 'language_model' else learn.model[0].pad_idx # a language model reads `xxpad` as a token: its place marks the padding
     n = len(vocab)
     ids = (torch.arange(12).reshape(2, 6) % n).masked_fill(torch.arange(12).reshape(2, 6) % n == pad, 0) # (2, 6): no padding inside a text
     ids[1, 4:] = pad # the second text is shorter
@@ -457,6 +487,10 @@ def text_input(learn, # a learner
             'preprocess': {'tokenizer': kind, 'model': model, 'pre_rules': _rule_names(tok.pre_rules, known(text_pre_rules), 'pre'),
                            'post_rules': _rule_names(tok.post_rules, known(text_post_rules), 'post'), 'add_bos': bool(tok.add_bos),
                            'add_eos': bool(tok.add_eos), 'text_cols': tok.text_cols, 'encoding': tok.encoding, 'vocab': vocab, 'pad_idx': pad}}
-    return 'text',None,ids,spec,PaddedTextClassifier(learn.model)
+    if task == 'classifier': return 'text',None,ids,spec,PaddedTextClassifier(learn.model)
+    first = lambda t: vocab.index(t) if t in vocab else None # as `LMLearner.predict` finds them
+    spec['output'] = {'kind': 'next_token', 'decode': 'argmax', 'axis': -1, 'activation': 'softmax', 'labels': None, # the labels are the vocab
+                      'unk_idx': first(UNK), 'bos_idx': first(BOS), 'eos_idx': first(EOS)}
+    return 'text',None,ids,spec,PaddedLanguageModel(learn.model, pad)
 
 deploy_inputs.append(text_input)

@@ -7,7 +7,7 @@ Docs: https://mylib-dev.github.io/mylib/deploy_runtime.html.md"""
 # %% auto #0
 __all__ = ['SIDECAR_FORMAT', 'SIDECAR_VERSION', 'MAX_SIDECAR_BYTES', 'MAX_ITEMS', 'MAX_STR', 'text_specials', 'text_rules',
            'encoders', 'sidecar_path', 'SidecarError', 'validate_sidecar', 'read_sidecar', 'open_image', 'ImageEncoder',
-           'as_row', 'TabularEncoder', 'CollabEncoder', 'TextEncoder', 'InferenceModel']
+           'as_row', 'TabularEncoder', 'CollabEncoder', 'TextEncoder', 'sample_next_token', 'InferenceModel']
 
 # %% ../nbs/50a_deploy_runtime.ipynb #eb161f03
 import base64, html, io, json, math, os, re, warnings
@@ -21,7 +21,8 @@ MAX_ITEMS = 2_000_000 # the most entries of any list of a sidecar (a vocab, a co
 MAX_STR = 10_000 # the longest string of a sidecar
 _runtimes = {'.pt': 'torchscript', '.pt2': 'torch.export', '.onnx': 'onnx'}
 _methods, _pad_modes, _decodes = ('crop', 'pad', 'squish'), ('zeros', 'border', 'reflection'), ('argmax', 'threshold', 'none')
-_kinds, _modes = ('category', 'multicategory', 'mask', 'raw', 'regression', 'points', 'boxes'), ('RGB', 'L')
+_kinds, _modes = ('category', 'multicategory', 'mask', 'raw', 'regression', 'points', 'boxes', 'next_token'), ('RGB', 'L')
+_lm_fields = ('unk_idx', 'bos_idx', 'eos_idx') # a language model's special tokens (`output.kind` 'next_token')
 _dtypes, _dims = ('uint8', 'int64', 'float32', 'float64'), ('batch', 'seq')
 
 def sidecar_path(path): # the artifact: `model.onnx`, `model.pt` or `model.pt2`
@@ -163,8 +164,10 @@ def _check_text(spec, fname):
 _app_checks = {'vision': _check_vision, 'tabular': _check_tabular, 'collab': _check_collab, 'text': _check_text}
 
 def _check_output(out, fname):
-    _check_dict(out, fname, 'output', ('kind', 'decode', 'axis', 'activation', 'labels', 'thresh', 'names', 'size'))
+    _check_dict(out, fname, 'output', ('kind', 'decode', 'axis', 'activation', 'labels', 'thresh', 'names', 'size', *_lm_fields))
     _check(out.get('kind') in _kinds, fname, 'output.kind', f"expected one of {_kinds}, found {out.get('kind')!r:.80}")
+    lm = [k for k in _lm_fields if k in out]
+    _check(not lm or out['kind'] == 'next_token', fname, 'output', f"the fields {lm} belong to a language model's output (kind 'next_token'), not to {out['kind']!r}")
     _check(out.get('decode') in _decodes, fname, 'output.decode', f"expected one of {_decodes}, found {out.get('decode')!r:.80}")
     _check(_is_int(out.get('axis')) and -8 <= out['axis'] < 8, fname, 'output.axis', f"expected a small integer, found {out.get('axis')!r:.80}")
     if out['decode'] == 'threshold': _check(_is_num(out.get('thresh')), fname, 'output.thresh', f"expected a number, found {out.get('thresh')!r:.80}")
@@ -174,6 +177,21 @@ def _check_output(out, fname):
     if out['kind'] == 'regression': _check_strs(out.get('names'), fname, 'output.names', lo=1)
     if out['kind'] in ('points', 'boxes'): _check_sizes(out.get('size'), fname, 'output.size') # (h, w) of the image they are in
     _check(isinstance(out.get('activation'), str) and len(out['activation']) <= 64, fname, 'output.activation', f"expected a name, found {out.get('activation')!r:.80}")
+
+def _check_next_token(spec, fname):
+    "A language model's output: a text's, probabilities decoded by argmax, and its special tokens' indices, each the first of its token in the vocab"
+    out, pre = spec['output'], spec['preprocess']
+    _check(spec['application'] == 'text', fname, 'output.kind', f"'next_token' is a language model's output, found the application {spec['application']!r}")
+    found = (out['decode'], out['activation'], out['labels'])
+    _check(found == ('argmax', 'softmax', None), fname, 'output', f"expected a language model's decoding (decode 'argmax', activation 'softmax', labels null: they are the vocab), found {found!r:.120}")
+    vocab = pre['vocab']
+    first = lambda t: vocab.index(t) if t in vocab else None # as `LMLearner.predict` finds them
+    _check(pre['pad_idx'] == first(_PAD), fname, 'preprocess.pad_idx', f"expected {first(_PAD)}, the index of {_PAD!r} (the graph reads any other token as a token), found {pre['pad_idx']}")
+    for k,t in zip(_lm_fields, (_UNK, _BOS, _EOS)):
+        _check(k in out, fname, 'output', f"missing field {k!r} (a language model's sidecar says where {t!r} is)")
+        v = out[k]
+        _check(v is None or (_is_int(v) and 0 <= v < len(vocab)), fname, f'output.{k}', f"expected null or an index into the vocab of {len(vocab)}, found {v!r:.80}")
+        _check(v == first(t), fname, f'output.{k}', f"expected {first(t)} (the index of {t!r} in the vocab), found {v}")
 
 def validate_sidecar(spec, # the parsed JSON
                      fname='sidecar'): # its file, for error messages
@@ -194,6 +212,7 @@ def validate_sidecar(spec, # the parsed JSON
     _check(isinstance(spec.get('preprocess'), dict), fname, 'preprocess', f"expected an object, found {type(spec.get('preprocess')).__name__}")
     _app_checks[app](spec, fname)
     _check_output(spec.get('output'), fname)
+    if spec['output']['kind'] == 'next_token': _check_next_token(spec, fname)
     vs = spec.get('versions', {})
     _check(isinstance(vs, dict) and len(vs) <= 64 and all(isinstance(k, str) and isinstance(o, str) and len(o) <= 200 for k,o in vs.items()), fname, 'versions', "expected names to version strings")
     return spec
@@ -435,30 +454,65 @@ text_rules = {'fix_html': _fix_html,
               'rm_useless_spaces': lambda t: _re_spaces.sub(' ', t),
               'replace_all_caps': _all_caps, 'replace_maj': _maj, 'lowercase': lambda toks: [t.lower() for t in toks]}
 
-def _subword_splitter(kind, model, fname):
-    "A function str -> tokens of the subword model `model` (Hugging Face's `tokenizers` JSON, or SentencePiece's model in base64), its library imported now"
+def _int(s):
+    try: return int(s)
+    except (TypeError, ValueError): return None
+
+def _undo_rules(toks):
+    "The tokens as they were before mylib's rules: case restored, `xxrep`/`xxwrep` expanded, `xxbos`/`xxeos`/`xxpad`/`xxfld n` dropped"
+    cased, i, n = [], 0, len(toks)
+    while i < n: # the case markers first: `xxwrep 3 xxmaj go` repeats a capitalised word
+        t = toks[i]
+        if t in (_MAJ, _UP) and i + 1 < n and toks[i + 1] not in text_specials:
+            w = toks[i + 1]
+            cased.append(w.upper() if t == _UP else w[:1].upper() + w[1:])
+            i += 2
+        elif t in (_BOS, _EOS, _PAD): i += 1
+        elif t == _FLD: i += 2 if i + 1 < n and _int(toks[i + 1]) is not None else 1
+        else: cased.append(t); i += 1
+    res, i, n = [], 0, len(cased)
+    while i < n:
+        t = cased[i]
+        k = _int(cased[i + 1]) if t in (_REP, _WREP) and i + 2 < n else None
+        if k is None or not 0 < k <= 10_000: res.append(t); i += 1
+        else:
+            res += [cased[i + 2] * k] if t == _REP else [cased[i + 2]] * k
+            i += 3
+    return res
+
+_re_glue = re.compile(r"^(?:[.,;:!?%)\]}…]+|n['’]t|['’](?:s|m|d|ll|re|ve))$", re.I) # tokens written without a space before them
+
+def _join_words(toks): return ''.join(t if i == 0 or _re_glue.match(t) else ' ' + t for i,t in enumerate(toks)) # as `WordTokenizer.decode`
+
+def _subword_model(kind, model, fname):
+    "The functions str -> tokens and tokens -> str of the subword model `model` (Hugging Face's `tokenizers` JSON, or SentencePiece's model in base64), its library imported now"
     try:
         if kind == 'hf':
             import tokenizers
             tok = tokenizers.Tokenizer.from_str(model)
-            return lambda t: tok.encode(t, add_special_tokens=False).tokens
+            def join(toks):
+                if tok.decoder is None: raise SidecarError(f"{fname}: preprocess.model: the hf model has no decoder: its tokens cannot be joined into text")
+                return tok.decoder.decode(toks)
+            return (lambda t: tok.encode(t, add_special_tokens=False).tokens), join
         import sentencepiece
         sp = sentencepiece.SentencePieceProcessor(model_proto=base64.b64decode(model, validate=True))
-        return lambda t: sp.encode([t], out_type=str)[0]
+        return (lambda t: sp.encode([t], out_type=str)[0]), (lambda toks: sp.decode_pieces(toks))
     except ImportError as e: raise ImportError(f"{fname}: the texts are split by a {kind} model: pip install {'tokenizers' if kind == 'hf' else 'sentencepiece'} ({e})") from None
     except Exception as e: raise SidecarError(f"{fname}: preprocess.model: not a {kind} model: {str(e)[:200]}") from None
 
 class TextEncoder:
-    "A raw text (a string, a text file's path, or a row with the text columns) -> its token ids, as the learner's `Tokenizer` and `Numericalize` make them"
+    "A raw text (a string, a text file's path, or a row with the text columns) -> its token ids, as the learner's `Tokenizer` and `Numericalize` make them; and back"
     def __init__(self, spec, fname=None): # the validated sidecar, its file
         pre = spec['preprocess']
-        self.split_words = _re_word.findall if pre['tokenizer'] == 'word' else _subword_splitter(pre['tokenizer'], pre['model'], fname)
+        self.split_words, self.join = (_re_word.findall, _join_words) if pre['tokenizer'] == 'word' else _subword_model(pre['tokenizer'], pre['model'], fname)
         self.pre_rules = [text_rules[n] for n in pre['pre_rules']]
         self.post_rules = [text_rules[n] for n in pre['post_rules']]
         self.add_bos, self.add_eos, self.text_cols, self.encoding = pre['add_bos'], pre['add_eos'], pre['text_cols'], pre['encoding']
         self.vocab, self.pad_idx = pre['vocab'], pre['pad_idx']
         self.o2i = {t: i for i,t in reversed(list(enumerate(self.vocab)))} # a repeated token maps to its first id
         self.unk = self.o2i.get(_UNK, 0)
+        out = spec.get('output') or {}
+        self.prompt, self.eos = out.get('kind') == 'next_token', out.get('eos_idx') # a language model reads a prompt as `LMLearner.predict` does
 
     def doc(self, item):
         "The text (or the fields of a row) that `item` holds"
@@ -490,7 +544,21 @@ class TextEncoder:
 
     def __call__(self, item):
         ids = [self.o2i.get(t, self.unk) for t in self.tokenize(item)]
-        return (np.array([i for i in ids if i != self.pad_idx], dtype=np.int64),) # padding tokens are not read: the encoder skips them too
+        if not self.prompt: return (np.array([i for i in ids if i != self.pad_idx], dtype=np.int64),) # padding tokens are not read: the encoder skips them too
+        if ids and ids[-1] == self.eos: ids = ids[:-1] # the text goes on after its last token, not after its end
+        if not ids: raise ValueError("InferenceModel: the prompt has no tokens; a language model needs at least one (`add_bos` gives every text `xxbos`)")
+        if ids[-1] == self.pad_idx: raise ValueError(f"InferenceModel: the prompt ends with {self.vocab[self.pad_idx]!r}, which the graph cannot tell from padding")
+        return (np.array(ids, dtype=np.int64),) # an `xxpad` inside the prompt is read, as the learner's language model reads it
+
+    def detokenize(self, toks): # tokens
+        "Readable text from tokens, as the learner's `Tokenizer.detokenize`: mylib's rules undone, then the tokenizer's own joining"
+        return self.join(_undo_rules(list(toks)))
+
+    def decode(self, ids): # token ids
+        "The text of token ids, as the learner's pipeline decodes them"
+        bad = next((i for i in ids if not (isinstance(i, (int, np.integer)) and 0 <= i < len(self.vocab))), None)
+        if bad is not None: raise IndexError(f"InferenceModel: id {bad!r} is not in the vocab of {len(self.vocab)} tokens")
+        return self.detokenize([self.vocab[i] for i in ids])
 
     def collate(self, xs): # texts of any lengths -> (bs, longest) ids, padded on the right
         n = max([1] + [len(x[0]) for x in xs])
@@ -523,6 +591,22 @@ class _TorchRunner:
         else: self.m = torch.export.load(str(path)).module().to(self.device)
     def __call__(self, *xs):
         with self.torch.no_grad(): return self.m(*(self.torch.from_numpy(x).to(self.device) for x in xs)).cpu().numpy()
+
+def sample_next_token(probs, # (vocab,) the next token's probabilities, as a language model's graph gives them
+                      rng=None, # numpy's `Generator` that draws; None: `np.random.default_rng()`
+                      temperature:float=1., # below 1: likelier tokens; above 1: more surprising ones
+                      banned=(), # ids never chosen (`xxunk` with `no_unk`)
+                      min_p:float=None, # drop tokens less likely than this, when any is as likely
+                      greedy:bool=False): # the likeliest token instead of a draw
+    "The id of the next token, chosen as `LMLearner.predict` chooses it: `probs` re-weighted by the temperature, `banned` ids left out, `min_p` applied, then drawn"
+    with np.errstate(divide='ignore'): lp = np.log(np.asarray(probs, dtype=np.float64)) / temperature # softmax(logits / t) is softmax(log p / t)
+    lp[list(banned)] = -np.inf
+    if not np.isfinite(lp.max()): raise ValueError(f"generate: no token left to choose: all {len(lp)} have probability 0 or are banned {list(banned)[:5]}")
+    q = np.exp(lp - lp.max())
+    q /= q.sum()
+    if min_p is not None and (q >= min_p).any(): q[q < min_p] = 0.; q /= q.sum()
+    if greedy: return int(q.argmax())
+    return int((np.random.default_rng() if rng is None else rng).choice(len(q), p=q))
 
 class InferenceModel:
     "A model exported by mylib (`to_onnx`, `to_torchscript`, `to_exported`) with its sidecar: raw items in, decoded predictions out"
@@ -571,6 +655,7 @@ class InferenceModel:
         elif out['decode'] == 'threshold': dec = p > out['thresh']
         else: dec = p
         if out['kind'] == 'category': return out['labels'][int(dec)], int(dec)
+        if out['kind'] == 'next_token': return self.encoder.vocab[int(dec)], int(dec) # the likeliest next token
         if out['kind'] == 'multicategory': return [l for l,b in zip(out['labels'], dec.tolist()) if b], dec
         if out['kind'] == 'regression': return (float(dec.reshape(-1)[0]) if dec.size == 1 else dec.reshape(-1).tolist()), dec
         if out['kind'] in ('points', 'boxes'): # (x, y) in [-1, 1] -> pixels of the model's input image, as `PointScaler` decodes
@@ -585,5 +670,26 @@ class InferenceModel:
         return [(*self.decode(p), p) for p in ps]
 
     def predict(self, item, **opts): # `opts`: as `predict_batch`
-        "`(decoded, index, probabilities)` for one raw `item`: an image, a row of a table, a (user, item) pair, a text"
+        "`(decoded, index, probabilities)` for one raw `item`: an image, a row of a table, a (user, item) pair, a text (a language model: its likeliest next token)"
         return self.predict_batch([item], **opts)[0]
+
+    def generate(self, text:str, # the prompt
+                 n_words:int=1, # tokens to add
+                 temperature:float=1., # below 1: likelier tokens; above 1: more surprising ones
+                 no_unk:bool=True, # never write `xxunk`
+                 min_p:float=None, # drop tokens less likely than this
+                 greedy:bool=False, # always the likeliest token instead of a draw
+                 seed=None): # of numpy's `default_rng`, for a draw that can be repeated; None: fresh randomness
+        "A language model's continuation of `text` by `n_words` tokens, one at a time as `LMLearner.predict` writes them, decoded to text"
+        out = self.spec['output']
+        if out['kind'] != 'next_token': raise TypeError(f"generate: {self!r} is not a language model (its output is {out['kind']!r}, not 'next_token')")
+        if not (isinstance(n_words, (int, np.integer)) and not isinstance(n_words, bool) and n_words >= 0): raise ValueError(f"generate: `n_words` must be an integer >= 0, got {n_words!r}")
+        if not (_is_num(temperature) and temperature > 0): raise ValueError(f"generate: `temperature` must be > 0, got {temperature!r}")
+        if min_p is not None and not (_is_num(min_p) and 0 <= min_p <= 1): raise ValueError(f"generate: `min_p` must be a probability or None, got {min_p!r}")
+        rng = np.random.default_rng(seed)
+        banned = [self.encoder.pad_idx] + ([out['unk_idx']] if no_unk and out['unk_idx'] is not None else []) # `xxpad` would read as padding
+        ids = self.encoder(text)[0].tolist()
+        for _ in range(n_words):
+            p = np.asarray(self.run(np.array([ids], dtype=np.int64)))[0] # (vocab,): the whole text again, from a zero state
+            ids.append(sample_next_token(p, rng, temperature, banned, min_p, greedy))
+        return self.encoder.decode(ids)

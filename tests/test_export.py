@@ -177,10 +177,41 @@ def test_text_learners_export_and_predict_raw_strings_in_a_fresh_process(tmp_pat
     assert _run(TEXT_PREDICT, tmp_path).startswith('ok TextLearner LMLearner')
 
 
+# What a language model learner gives, for the artifacts to match: the next token's probabilities (its model on a prompt's
+# ids after `reset()`) decoded to the likeliest token, and a greedy continuation stepping as `LMLearner.predict` does.
+LM_EXPECT = '''
+from mylib.torch_core import TensorText
+from mylib.deploy_runtime import InferenceModel
+def lm_predict(learn, prompt):
+    pipe = learn.dls.train.dataset.tls[0].tfms
+    learn.model.eval(); learn.model.reset()
+    with torch.no_grad(): p = learn.model(pipe(prompt).as_subclass(torch.Tensor)[None])[0, -1].softmax(-1)
+    return learn.vocab[int(p.argmax())], p.argmax(), p
+def lm_greedy(learn, prompt, n):
+    pipe = learn.dls.train.dataset.tls[0].tfms
+    ids = pipe(prompt).as_subclass(torch.Tensor)
+    learn.model.eval(); learn.model.reset()
+    new, inp = [], ids
+    with torch.no_grad():
+        for _ in range(n):
+            logits = learn.model(inp[None])[0, -1]
+            logits[learn.vocab.index('xxunk')] = -float('inf')
+            inp = logits.argmax()[None]
+            new.append(inp)
+    learn.model.reset()
+    return str(pipe.decode(TensorText(torch.cat([ids] + new))))
+def lm_expected(learn, name, prompts, n=8):
+    "Greedy texts of the learner, and drawn texts (a seed) of the torch.export artifact, for every format to repeat"
+    m = InferenceModel.load(d/f'{name}.pt2')
+    return {'greedy': [[p, n, lm_greedy(learn, p, n)] for p in prompts], 'drawn': [[p, n, 3, m.generate(p, n, seed=3)] for p in prompts]}
+'''
+
 # Inference artifacts (`mylib.deploy`) of every application but vision (whose notebook runs it): a table's classifier and
 # multi-label model, a collaborative filter and text classifiers (word and SentencePiece tokens) are exported to ONNX, TorchScript and torch.export; a fresh
 # process where neither mylib nor torch can be imported loads the ONNX files with the runtime file alone (by path, as a copied
 # file) and must predict on raw items what `learn.predict` did; another, without mylib, does the same with the torch formats.
+# Language models (word and SentencePiece tokens) too: the next token's probabilities, greedy texts equal to the learner's
+# own greedy loop, and texts drawn with a seed equal in every format and process.
 DEPLOY = '''
 import sys, json, math, torch, numpy as np, pandas as pd
 from pathlib import Path
@@ -188,9 +219,10 @@ from mylib.tabular.all import TabularDataLoaders, tabular_learner, synth_adult
 from mylib.tabular.core import Categorify, FillMissing, Normalize
 from mylib.data.block import MultiCategoryBlock
 from mylib.collab import CollabDataLoaders, collab_learner, synth_ratings
-from mylib.text.all import TextDataLoaders, text_classifier_learner, AWD_LSTM, Tokenizer, SentencePieceTokenizer
+from mylib.text.all import TextDataLoaders, text_classifier_learner, language_model_learner, LMLearner, AWD_LSTM, Tokenizer, SentencePieceTokenizer
 import mylib.deploy
 d = Path(sys.argv[1])
+''' + LM_EXPECT + '''
 torch.manual_seed(0)
 df = synth_adult(200, seed=1)
 df['rich'], df['old'] = df['income'] == '>50K', df['age'] > 45
@@ -214,14 +246,19 @@ learners = {'income': (tab('income'), rows), 'flags': (tab(['rich', 'old'], y_bl
             'pieces': (text_classifier_learner(TextDataLoaders.from_df(tdf, text_col='text', label_col='label', seed=0, bs=8, device='cpu',
                                                                        tok_tfm=Tokenizer(SentencePieceTokenizer(vocab_sz=60), text_cols='text')), AWD_LSTM,
                                                config=dict(emb_sz=8, n_hid=16, n_layers=1), seq_len=5, max_len=8, path=d), docs)}
+def lm(**kw): return language_model_learner(TextDataLoaders.from_df(tdf[['text']], text_col='text', is_lm=True, seed=0, bs=8, seq_len=8, device='cpu', **kw),
+                                            AWD_LSTM, config=dict(emb_sz=8, n_hid=16, n_layers=2), path=d)
+prompts = ['The dog', 'A CAT!!!! purrs &amp; sleeps. ' * 3, 'xxpad the cat']
+learners.update(lm=(lm(), prompts), lm_pieces=(lm(tok_tfm=Tokenizer(SentencePieceTokenizer(vocab_sz=60), text_cols='text')), prompts))
 plain = lambda o: o.tolist() if hasattr(o, 'tolist') else [plain(v) for v in o] if isinstance(o, list) else o
 expected = {}
 for name,(learn,items) in learners.items():
     learn.logger = lambda *a: None
     learn.fit(1)
     for f in (learn.to_onnx, learn.to_torchscript, learn.to_exported): f(name + {'to_onnx': '.onnx', 'to_torchscript': '.pt', 'to_exported': '.pt2'}[f.__name__])
-    preds = [learn.predict(o) for o in items]
-    expected[name] = {'items': items, 'decoded': [plain(p[0]) for p in preds], 'probs': [p[2].tolist() for p in preds]}
+    lm_ = isinstance(learn, LMLearner)
+    preds = [lm_predict(learn, o) if lm_ else learn.predict(o) for o in items]
+    expected[name] = {'items': items, 'decoded': [plain(p[0]) for p in preds], 'probs': [p[2].tolist() for p in preds], **(lm_expected(learn, name, items) if lm_ else {})}
 json.dump(expected, open(d/'deploy.json', 'w'))
 '''
 
@@ -243,6 +280,8 @@ for name,e in exp.items():
             if isinstance(want, float) or (isinstance(want, list) and want and np.asarray(want).dtype.kind in 'fiu'): # numbers: values, points, boxes, a mask
                 assert np.allclose(np.asarray(dec, dtype=float), np.asarray(want, dtype=float), atol=1e-3), (name, sfx, dec, want)
             else: assert dec == want, (name, sfx, dec, want)
+        for prompt,n,want in e.get('greedy', []): assert m.generate(prompt, n, greedy=True) == want, (name, sfx, prompt, want) # a language model
+        for prompt,n,seed,want in e.get('drawn', []): assert m.generate(prompt, n, seed=seed) == want, (name, sfx, prompt, want)
         print('ok', name, sfx)
 '''
 
@@ -268,7 +307,7 @@ def _tampered(d, name, change):
 
 def test_every_application_deploys_and_predicts_without_mylib(tmp_path):
     _run(DEPLOY, tmp_path)
-    _check_artifacts(tmp_path, 5)
+    _check_artifacts(tmp_path, 7)
     # the sidecars the export wrote, made hostile: each error names the file and the field
     cases = [('income', lambda s: s['preprocess']['fill'].update(age='0; rm -rf /'), "preprocess.fill['age']"),
              ('income', lambda s: s['preprocess']['classes'].update(sex=[{'__class__': 'os.system'}]), "preprocess.classes['sex'][0]"),
@@ -279,25 +318,31 @@ def test_every_application_deploys_and_predicts_without_mylib(tmp_path):
              ('texts', lambda s: s['preprocess'].update(pre_rules=['__import__']), 'preprocess.pre_rules[0]'),
              ('texts', lambda s: s['preprocess'].update(tokenizer='pickle'), 'preprocess.tokenizer'),
              ('texts', lambda s: s['preprocess'].update(vocab=list(range(5))), 'preprocess.vocab[0]'),
-             ('texts', lambda s: s['input'][0].update(dtype='object'), 'input[0].dtype')]
+             ('texts', lambda s: s['input'][0].update(dtype='object'), 'input[0].dtype'),
+             ('lm', lambda s: s['output'].update(eos_idx=2), 'output.eos_idx'),
+             ('lm', lambda s: s['output'].update(unk_idx='xxunk'), 'output.unk_idx'),
+             ('lm', lambda s: s['preprocess'].update(pad_idx=0), 'preprocess.pad_idx'),
+             ('lm_pieces', lambda s: s['output'].update(kind='category', labels=['a']), 'output')]
     for name,change,field in cases:
         msg = _tampered(tmp_path, name, change)
         assert msg is not None and msg.startswith(f'{tmp_path/name}.onnx.json: {field}:'), (name, field, msg)
 
 
 # The learners of the tutorials (tables: Adult census income; collaborative filtering: MovieLens 100k, dot product and neural;
-# texts: the clothing reviews classifier), built as the tutorials build them on the same data, trained for a moment (the
+# texts: the clothing reviews classifier and language model), built as the tutorials build them on the same data, trained for a moment (the
 # text classifier not at all: its weights do not change what is checked), exported three ways and run without mylib on raw
-# items: rows with missing values and unseen categories, a user and a title, reviews longer than a window and than `max_len`.
+# items: rows with missing values and unseen categories, a user and a title, reviews longer than a window and than `max_len`,
+# prompts continued greedily (the learner's own loop) and with a seed.
 TUTORIALS = '''
 import sys, json, math, torch, numpy as np, pandas as pd
 from pathlib import Path
 from mylib.tabular.all import *
 from mylib.collab import CollabDataLoaders, collab_learner
-from mylib.text.all import TextDataLoaders, text_classifier_learner, AWD_LSTM
+from mylib.text.all import TextDataLoaders, text_classifier_learner, language_model_learner, AWD_LSTM
 from mylib.data.external import load_adult, load_movielens100k, load_clothing_reviews
 import mylib.deploy
 d = Path(sys.argv[1])
+''' + LM_EXPECT + '''
 torch.manual_seed(0)
 adult = load_adult().replace('?', np.nan)
 perm = np.random.default_rng(42).permutation(len(adult))
@@ -325,14 +370,18 @@ learners = {'adult': (tab, rows),
             'movielens': (collab_learner(cdls, n_factors=40, y_range=(0, 5.5), wd=0.15, path=d), pairs),
             'movielens_nn': (collab_learner(cdls, use_nn=True, layers=[100, 50], config=dict(ps=[0.2, 0.1]), y_range=(0, 5.5), wd=0.1, path=d), pairs),
             'reviews': (text_classifier_learner(tdls, AWD_LSTM, config=dict(emb_sz=100, n_hid=300, n_layers=2), drop_mult=0.5, path=d), docs)}
+rlm_dls = TextDataLoaders.from_df(reviews[['text']].iloc[:400], text_col='text', is_lm=True, valid_pct=0.1, bs=32, seq_len=50, seed=42, device='cpu')
+learners['reviews_lm'] = (language_model_learner(rlm_dls, AWD_LSTM, config=dict(emb_sz=100, n_hid=300, n_layers=2), drop_mult=0.3, path=d),
+                          ['I love this dress', 'The fabric is', reviews.text.iloc[1000]])
 plain = lambda o: o.tolist() if hasattr(o, 'tolist') else [plain(v) for v in o] if isinstance(o, list) else o
 expected = {}
 for name,(learn,items) in learners.items():
     learn.logger = lambda *a: None
     if name != 'reviews': learn.fit(1, 1e-2)
     for f,sfx in ((learn.to_onnx, '.onnx'), (learn.to_torchscript, '.pt'), (learn.to_exported, '.pt2')): f(name + sfx)
-    preds = [learn.predict(o) for o in items]
-    expected[name] = {'items': items, 'decoded': [plain(p[0]) for p in preds], 'probs': [p[2].tolist() for p in preds]}
+    lm_ = name == 'reviews_lm'
+    preds = [lm_predict(learn, o) if lm_ else learn.predict(o) for o in items]
+    expected[name] = {'items': items, 'decoded': [plain(p[0]) for p in preds], 'probs': [p[2].tolist() for p in preds], **(lm_expected(learn, name, items) if lm_ else {})}
 json.dump(expected, open(d/'deploy.json', 'w'))
 '''
 
@@ -341,7 +390,7 @@ def test_tutorial_learners_deploy_and_predict_without_mylib(tmp_path):
     try: load_adult(), load_movielens100k(download=False), load_clothing_reviews(download=False)
     except Exception as e: pytest.skip(f"a tutorial's data set is not installed here: {e}")
     _run(TUTORIALS, tmp_path)
-    _check_artifacts(tmp_path, 4)
+    _check_artifacts(tmp_path, 5)
 
 
 # The learners of the vision tutorials, as they build them, on generated shapes (smaller and trained for one epoch): a
