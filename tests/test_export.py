@@ -178,32 +178,18 @@ def test_text_learners_export_and_predict_raw_strings_in_a_fresh_process(tmp_pat
 
 
 # What a language model learner gives, for the artifacts to match: the next token's probabilities (its model on a prompt's
-# ids after `reset()`) decoded to the likeliest token, and a greedy continuation stepping as `LMLearner.predict` does.
+# ids after `reset()`) decoded to the likeliest token, and its greedy continuation (`LMLearner.predict(greedy=True)`).
 LM_EXPECT = '''
-from mylib.torch_core import TensorText
 from mylib.deploy_runtime import InferenceModel
 def lm_predict(learn, prompt):
     pipe = learn.dls.train.dataset.tls[0].tfms
     learn.model.eval(); learn.model.reset()
     with torch.no_grad(): p = learn.model(pipe(prompt).as_subclass(torch.Tensor)[None])[0, -1].softmax(-1)
     return learn.vocab[int(p.argmax())], p.argmax(), p
-def lm_greedy(learn, prompt, n):
-    pipe = learn.dls.train.dataset.tls[0].tfms
-    ids = pipe(prompt).as_subclass(torch.Tensor)
-    learn.model.eval(); learn.model.reset()
-    new, inp = [], ids
-    with torch.no_grad():
-        for _ in range(n):
-            logits = learn.model(inp[None])[0, -1]
-            logits[learn.vocab.index('xxunk')] = -float('inf')
-            inp = logits.argmax()[None]
-            new.append(inp)
-    learn.model.reset()
-    return str(pipe.decode(TensorText(torch.cat([ids] + new))))
 def lm_expected(learn, name, prompts, n=8):
     "Greedy texts of the learner, and drawn texts (a seed) of the torch.export artifact, for every format to repeat"
     m = InferenceModel.load(d/f'{name}.pt2')
-    return {'greedy': [[p, n, lm_greedy(learn, p, n)] for p in prompts], 'drawn': [[p, n, 3, m.generate(p, n, seed=3)] for p in prompts]}
+    return {'greedy': [[p, n, str(learn.predict(p, n, greedy=True))] for p in prompts], 'drawn': [[p, n, 3, m.generate(p, n, seed=3)] for p in prompts]}
 '''
 
 # Inference artifacts (`mylib.deploy`) of every application but vision (whose notebook runs it): a table's classifier and

@@ -18,7 +18,7 @@ from ..learner import Learner
 from ..losses import CrossEntropyLossFlat
 from ..data.core import Datasets
 from ..callback.rnn import ModelResetter, RNNRegularizer
-from .core import UNK, EOS
+from .core import UNK, EOS, PAD
 from .models.awdlstm import AWD_LSTM, convert_fastai_awd_lstm
 from .models.core import get_language_model, get_text_classifier, get_text_arch_meta, SentenceEncoder
 
@@ -126,8 +126,9 @@ class LMLearner(TextLearner):
                 no_unk:bool=True, # never write `xxunk`
                 temperature:float=1., # below 1: likelier tokens; above 1: more surprising ones
                 min_p:float=None, # drop tokens less likely than this
+                greedy:bool=False, # take the likeliest token each time instead of drawing one
                 decoder=None): # tokens -> text; default the data's own decoding (the rules undone)
-        "The prompt continued by `n_words` tokens drawn from the model, one at a time"
+        "The prompt continued by `n_words` tokens drawn from the model (or the likeliest, `greedy`), one at a time; never padding"
         if temperature <= 0: raise ValueError(f"predict: `temperature` must be > 0, got {temperature}")
         pipe,vocab = _text_pipe(self.dls),self.vocab
         ids = pipe(text).as_subclass(torch.Tensor)
@@ -139,9 +140,10 @@ class LMLearner(TextLearner):
             for _ in range(n_words):
                 logits = model(inp[None].to(dev))[0, -1].float() / temperature # (vocab,)
                 if no_unk and UNK in vocab: logits[vocab.index(UNK)] = -float('inf')
+                if PAD in vocab: logits[vocab.index(PAD)] = -float('inf') # text is never continued by padding (an exported model could not read it back)
                 probs = logits.softmax(-1)
                 if min_p is not None and (probs >= min_p).any(): probs[probs < min_p] = 0.
-                nxt = torch.multinomial(probs, 1).cpu()
+                nxt = probs.argmax()[None].cpu() if greedy else torch.multinomial(probs, 1).cpu()
                 new.append(nxt); inp = nxt # the model goes on from its hidden state
         model.reset()
         toks = TensorText(torch.cat([ids] + new))
