@@ -43,15 +43,20 @@ def synth_ratings(n_users:int=100, n_items:int=50, # how many of each
 # %% ../nbs/45_collab.ipynb #68322c65
 NA = '#na#' # the name of index 0: any user or item not in the training rows
 
-def make_vocab(values, # the training rows' users (or items): ints or strings
-               name:str='values'): # the column, for error messages
-    "`[NA]` then the distinct `values`, sorted (in order of appearance when they don't sort)"
+def _checked(values, # users (or items): ints or strings
+             name:str): # the column, for error messages
+    "`values` as a Series, or an error naming the column and the rows: no missing value, only ints or strings"
     s = pd.Series(values)
     if s.isna().any(): raise ValueError(f"{name}: rows {s.index[s.isna()][:5].tolist()} have no value; drop them or fill them in")
     ok = pd.api.types.is_integer_dtype(s) or pd.api.types.is_string_dtype(s) or (s.dtype == object and s.map(type).isin([str, int]).all())
     if not ok:
         raise TypeError(f"{name}: expected ints or strings, found {s.dtype} (e.g. {s.iloc[0]!r}); convert the column, e.g. `df[{name!r}].astype(int)`")
-    uniq = pd.unique(s).tolist() # numpy ints become Python ints
+    return s
+
+def make_vocab(values, # the training rows' users (or items): ints or strings
+               name:str='values'): # the column, for error messages
+    "`[NA]` then the distinct `values`, sorted (in order of appearance when they don't sort)"
+    uniq = pd.unique(_checked(values, name)).tolist() # numpy ints become Python ints
     try: uniq = sorted(uniq)
     except TypeError: pass # ints and strings mixed: keep the order they come in
     return [NA] + uniq
@@ -196,9 +201,9 @@ class CollabDataLoaders(DataLoaders):
         r = ratings[rating_name]
         if not pd.api.types.is_numeric_dtype(r) or r.isna().any():
             raise ValueError(f"CollabDataLoaders.from_df: the ratings ({rating_name!r}) must be numbers, found {r.dtype}{' with missing values' if r.isna().any() else ''}")
+        for n in (user_name, item_name): _checked(ratings[n], n) # every row, validation too: no missing or unusable names
         trn,val = RandomSplitter(valid_pct, seed)(ratings)
         classes = {n: make_vocab(ratings[n].iloc[trn], n) for n in (user_name, item_name)}
-        for n in classes: make_vocab(ratings[n].iloc[val], n) # the validation rows too: no missing or unusable names
         # the columns gathered in numpy: torch's copies of a few hundred thousand numbers wait on its thread pool
         x = np.stack([encode(ratings[n], classes[n], n, 'fallback').numpy() for n in classes], 1) # (n, 2)
         y = r.to_numpy(np.float32)[:, None] # (n, 1)

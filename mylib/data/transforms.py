@@ -168,9 +168,9 @@ class RandomSplitter(ArgsRepr):
     def __call__(self, items):
         n = _n_items(items, 'RandomSplitter')
         g = None if self.seed is None else torch.Generator().manual_seed(self.seed)
-        idxs = torch.randperm(n, generator=g).tolist()
+        idxs = torch.randperm(n, generator=g).numpy()
         cut = round(self.valid_pct * n)
-        return sorted(idxs[cut:]), sorted(idxs[:cut])
+        return np.sort(idxs[cut:]).tolist(), np.sort(idxs[:cut]).tolist() # sorted in numpy: a few times faster than `sorted` on ints
 
 # %% ../../nbs/05_data.transforms.ipynb #cf451c06
 @register
