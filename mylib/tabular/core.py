@@ -247,6 +247,8 @@ def _lookup_codes(x, # a column: a pandas Series, an array or a list
     lut = np.array([look.get(u, default) for u in uniq] + [default], dtype=_int_type(len(look))) # the smallest integers that hold the codes
     return lut.take(codes) # a missing value (-1) takes the last
 
+def _codes_of(classes): return {v: i + 1 for i,v in enumerate(classes)} # a column's categories -> their codes (0 is '#na#')
+
 @register
 class Categorify(TabularProc):
     "Each category column as codes: index 0 ('#na#') for a missing or unseen value, then the training values, sorted"
@@ -266,7 +268,7 @@ class Categorify(TabularProc):
             seen[codes if train is None else codes[train]] = True
             seen = seen[:-1]
             classes = _sorted_values([uniq[i] for i in np.flatnonzero(seen)])
-            look = {v: i + 1 for i,v in enumerate(classes)}
+            look = _codes_of(classes)
             return classes,look,np.array([look.get(u, 0) for u in uniq] + [0], dtype=_int_type(len(look))).take(codes) # missing (-1): the last
         done = _by_column(one, cat_names, _n_rows(cols))
         self.classes,self._lookups = {n: r[0] for n,r in done.items()},{n: r[1] for n,r in done.items()}
@@ -274,7 +276,7 @@ class Categorify(TabularProc):
 
     def lookup(self, name):
         "Column `name`'s categories and their codes, a dict built once"
-        if name not in self._lookups: self._lookups[name] = {v: i + 1 for i,v in enumerate(self.classes[name])}
+        if name not in self._lookups: self._lookups[name] = _codes_of(self.classes[name])
         return self._lookups[name]
 
     def encode(self, cols):
