@@ -39,22 +39,29 @@ class _Quiet:
     def __enter__(self): [c.__enter__() for c in self.cms]
     def __exit__(self, *a): [c.__exit__(*a) for c in reversed(self.cms)]
 
+def vocab_size(learn): return next(m for m in learn.model.modules() if isinstance(m, torch.nn.Embedding)).num_embeddings
+
+def precision_case(df, bf16, repeats):
+    "Rows of one case: both learners in float32, or both after `to_bf16()` (fastai's autocast is CUDA's only: on a CPU it trains in float32)"
+    learners = {'mylib': mylib_learner(df), 'fastai': fastai_learner(df) if fastai_text else None}
+    if bf16: learners = {k: l if l is None else l.to_bf16() for k,l in learners.items()}
+    quiet = {'mylib': lambda l: _Quiet(l, False), 'fastai': lambda l: _Quiet(l, True)}
+    times = {k: [] for k in learners}
+    for _ in range(repeats): # interleaved: load changes hit both alike
+        for k,l in learners.items():
+            if l is not None: times[k].append(fit_secs(l, quiet[k]))
+    case = f"{N:,} clothing reviews (80% trained), AWD-LSTM, bs {BS}, seq_len {SEQ_LEN}, fit 1 epoch, CPU" + (", both learners `.to_bf16()`" if bf16 else "")
+    return [(case, k, statistics.median(ts) if ts else None, 'epoch',
+             f"{sum(p.numel() for p in learners[k].model.parameters())/1e6:.1f}M parameters, vocab {vocab_size(learners[k]):,}; "
+             f"epochs: {', '.join(f'{t:.1f}' for t in ts)} s" if ts else '') for k,ts in times.items()]
+
 if __name__ == "__main__":
     import argparse
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument('--repeats', type=int, default=3, help='interleaved timed epochs of each (median)')
+    ap.add_argument('--precision', default='fp32,bf16', help="the cases: 'fp32' (default training), 'bf16' (both learners `to_bf16()`), or both")
     a = ap.parse_args()
     torch.manual_seed(0)
     df = reviews()
-    learners = {'mylib': mylib_learner(df), 'fastai': fastai_learner(df) if fastai_text else None}
-    quiet = {'mylib': lambda l: _Quiet(l, False), 'fastai': lambda l: _Quiet(l, True)}
-    params = {k: sum(p.numel() for p in l.model.parameters()) for k,l in learners.items() if l is not None}
-    vocab = {k: len(l.dls.vocab[0] if isinstance(l.dls.vocab, (list, tuple)) and isinstance(l.dls.vocab[0], list) else l.dls.vocab) for k,l in learners.items() if l is not None}
-    times = {k: [] for k in learners}
-    for _ in range(a.repeats): # interleaved: load changes hit both alike
-        for k,l in learners.items():
-            if l is not None: times[k].append(fit_secs(l, quiet[k]))
-    case = f"{N:,} clothing reviews (80% trained), AWD-LSTM, bs {BS}, seq_len {SEQ_LEN}, fit 1 epoch, CPU"
-    rows = [(case, k, statistics.median(ts) if ts else None, 'epoch',
-             f"{params[k]/1e6:.1f}M parameters, vocab {vocab[k]:,}; epochs: {', '.join(f'{t:.1f}' for t in ts)} s" if ts else '') for k,ts in times.items()]
+    rows = [r for p in a.precision.split(',') for r in precision_case(df, p == 'bf16', a.repeats)]
     report("Fine-tuning a text classifier: time per epoch, goal: >= 1.3x fastai", rows, ours="mylib")
