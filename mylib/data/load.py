@@ -43,32 +43,32 @@ def _shape(o): return tuple(o.shape) if hasattr(o, 'shape') else type(o).__name_
 # %% ../../nbs/03_data.load.ipynb #113aac5c
 max_by_value = 1 << 19 # batches with at most this many bytes of CPU tensors travel from worker processes by value
 
-def _out_like(o, shape):
-    "A tensor of `shape` like `o`, in shared memory when in a worker and too large to go by value; else None"
-    if get_worker_info() is None or o.device.type != 'cpu': return None
-    n = math.prod(shape)
-    if n * o.element_size() <= max_by_value: return None
-    storage = o._typed_storage()._new_shared(n, device=o.device)
-    return o.new(storage).resize_(*shape)
+def _out_like(o, n):
+    "An empty batch of `n` items like `o`, laid out in memory as `o` is; in shared memory when in a worker and too large to go by value"
+    order = sorted(range(o.ndim), key=lambda d: -o.stride(d)) # `o`'s dimensions, outermost in memory first
+    shape = (n, *(o.shape[d] for d in order))
+    if get_worker_info() is None or o.device.type != 'cpu' or math.prod(shape) * o.element_size() <= max_by_value:
+        res = torch.empty(shape, dtype=o.dtype, device=o.device)
+    else: res = o.new(o._typed_storage()._new_shared(math.prod(shape), device=o.device)).resize_(*shape)
+    return res.permute(0, *(order.index(d) + 1 for d in range(o.ndim))) # (n, *o.shape): a channels-first view stays one
 
 def _np_stack(items, out):
-    "`torch.stack` of CPU tensors through numpy, or None when one is not a CPU tensor numpy can view"
+    "`torch.stack` of CPU tensors through numpy into `out`, or None when one is not a CPU tensor numpy can view"
     try: # a semantic tensor's `__torch_function__` would run twice per item: 1 ms a batch of 64 images
         with torch._C.DisableTorchFunctionSubclass(): arrays = [x.detach().numpy() for x in items] # raises for a CUDA tensor or a dtype numpy lacks (bfloat16)
     except (RuntimeError, TypeError, AttributeError): return None # torch.stack takes it, or says what is wrong
-    if any(a.dtype != arrays[0].dtype for a in arrays): return None # torch.stack promotes mixed dtypes
-    if out is None: out = torch.empty((len(items), *items[0].shape), dtype=items[0].dtype)
-    np.stack(arrays, out=out.numpy()) # into a contiguous batch (numpy's own would keep the items' layout)
+    if any(a.dtype != arrays[0].dtype or a.strides != arrays[0].strides for a in arrays): return None # torch.stack promotes mixed dtypes
+    np.stack(arrays, out=out.numpy()) # item by item, each a plain copy: the batch has the items' layout
     return out
 
 def _stack(items, path):
     "Stack tensors `items` along a new first dimension, or explain which shapes differ"
     o = items[0]
     try:
-        out = _out_like(o, (len(items), *o.shape))
+        out = None if o.requires_grad else _out_like(o, len(items)) # `out=` takes no gradient
         # numpy copies strided items (images made channels-first from HWC arrays) in one pass without torch's thread pool,
         # which on a busy CPU waits for its threads: several times faster per batch
-        res = None if o.requires_grad else _np_stack(items, out)
+        res = None if out is None else _np_stack(items, out)
         if res is None: return torch.stack(items, out=out)
         return retain_type(res, o) # the type and metadata torch.stack would give
     except (RuntimeError, TypeError, ValueError) as e:
@@ -318,9 +318,19 @@ class DataLoader:
 
     def do_item(self, i): # index of the item in the dataset
         "Item `i` of the dataset, through `after_item`"
-        try: x = self.create_item(i)
+        return self._after_item(self._read_item(i), i)
+
+    def _read_item(self, i):
+        "`create_item(i)`, saying which item failed"
+        try: return self.create_item(i)
         except Exception as e: raise add_note(e, f"DataLoader: getting item {i} of the dataset ({type(self.dataset).__name__})")
-        return self._after_item(x, i)
+
+    def _items(self, idxs):
+        "The items at `idxs` through `after_item`: all read, then all transformed, unless a subclass changed `do_item`"
+        if type(self).do_item is not DataLoader.do_item: return [self.do_item(i) for i in idxs]
+        # each phase's code stays in the CPU's caches from one item to the next (decoding an image evicts it): 5% of a JPEG epoch
+        raw = [self._read_item(i) for i in idxs]
+        return [self._after_item(x, i) for x, i in zip(raw, idxs)]
 
     def _after_item(self, x, i, where=''):
         "`after_item` on item `x`, number `i` (in the dataset, or of the stream `where`)"
@@ -355,7 +365,7 @@ class DataLoader:
         idxs = idxs.tolist() if isinstance(idxs, Tensor) else idxs
         with _seeded(seed):
             if self.bs is None: return self.do_item(idxs[0])
-            items = [self.do_item(i) for i in idxs]
+            items = self._items(idxs)
             try: return self.create_batch(items)
             except Exception as e: raise add_note(e, f"DataLoader: building batch {b} from dataset indices {_short(idxs)}")
 

@@ -40,11 +40,11 @@ def _named_error(e, msg):
     res.__cause__ = e
     return res
 
-_exif_keys = ('exif', 'Raw profile type exif', 'xmp', 'XML:com.adobe.xmp')  # where a header keeps an orientation
+_exif_keys = frozenset(('exif', 'Raw profile type exif', 'xmp', 'XML:com.adobe.xmp'))  # where a header keeps an orientation
 
 def _orientation(im):
     "The EXIF orientation in `im`'s header (1, upright, when it has none or it cannot be read); nothing is decoded"
-    if not hasattr(im, 'tag_v2') and not any(k in im.info for k in _exif_keys): return 1  # most files: no lookup at all
+    if not hasattr(im, 'tag_v2') and _exif_keys.isdisjoint(im.info): return 1  # most files: no lookup at all
     # `Image.getexif`, not the file's own: a PNG's would decode the whole image to look for a tag after the pixels
     try: return int(Image.Image.getexif(im).get(_ORIENTATION, 1))
     except Exception: return 1
@@ -66,14 +66,13 @@ class EncodedImage:
         h = self._header
         self.format,self.mode,self.info,self.stored_size = h.format,h.mode,dict(h.info),h.size
         self.orientation = _orientation(h)
-        self.draft_size,self.draft_scale = None,1 # set by `draft`: decode at 1/`draft_scale` of the size
+        self.draft_size = None # set by `draft`, with a reduced scale
+        self._set_scale(1)
 
-    @property
-    def size(self):
-        "(w, h) of the pixels `decode` will make: upright, reduced if drafted"
+    def _set_scale(self, s):
+        "Decode at 1/`s` of the stored size; `size` is kept as an attribute, since PIL reads it a dozen times per image"
         w,h = self.stored_size
-        s = self.draft_scale
-        return _upright(((w + s - 1) // s, (h + s - 1) // s), self.orientation)
+        self.draft_scale,self.size = s,_upright(((w + s - 1) // s, (h + s - 1) // s), self.orientation) # (w, h) `decode` makes: upright
 
     def _parser(self):
         "The parsed header, taken (a parser decodes once); parsed again from the bytes the next time"
@@ -86,8 +85,8 @@ class EncodedImage:
         "Decode at the smallest JPEG scale (1/2, 1/4, 1/8) still at least `size`; other formats decode whole"
         p = Image.open(io.BytesIO(self.data)) if self._header is None else self._header
         p.draft('L' if grey else None, _upright(size, self.orientation)) # PIL configures its decoder, and we read the scale back
+        self._set_scale(p.decoderconfig[0] if getattr(p, 'decoderconfig', None) else 1)
         self.draft_size,self.grey = tuple(size),grey
-        self.draft_scale = p.decoderconfig[0] if getattr(p, 'decoderconfig', None) else 1
         self._header = p
         return self
 
@@ -194,7 +193,7 @@ class PILBase(Image.Image):
         return res
 
     @property
-    def size(self): return super().size if self.source is None else self.source.size
+    def size(self): return self._size if self.source is None else self.source.size  # PIL's own keeps it in `_size`
     @property
     def mode(self): return super().mode if self.source is None else self._mode_for(self.source.mode, self.want)
     @property
@@ -300,7 +299,7 @@ def verify_images(fns, # paths
 def image2tensor(img): # a PIL image or a (h, w[, c]) array
     "A (c, h, w) tensor of `img`'s pixels: uint8, or int32 for `I` images"
     t = torch.from_numpy(np.array(img))  # (h, w, c) or (h, w): one plain copy of the pixels, writable
-    return t[None] if t.ndim == 2 else t.permute(2, 0, 1)  # channels first, as a view: `collate` makes the batch contiguous
+    return t[None] if t.ndim == 2 else t.permute(2, 0, 1)  # channels first, as a view: no transposing copy
 
 # %% ../../nbs/07_vision.core.ipynb #ed4517c1
 @ToTensor
@@ -371,6 +370,8 @@ def _resize_tensor(t, size, resample):
     return y.to(t.dtype).reshape(*t.shape[:-2], size[1], size[0])
 
 # %% ../../nbs/07_vision.core.ipynb #97982e87
+def _int2(v): return int(v[0]), int(v[1])  # a pair as ints: frames are made per item, and a generator costs more than the work
+
 class Frame:
     "Resize `box` (x0, y0, x1, y1) of an image to `size` (w, h) and place it at `offset` (x, y) in a `canvas` (w, h)"
     def __init__(self,
@@ -378,8 +379,8 @@ class Frame:
                  size, # (w, h) that region is resized to
                  canvas=None, # (w, h) of the output; default `size`
                  offset=(0, 0)): # (x, y) where the resized region goes in the output; the rest is padding
-        self.box, self.size = tuple(box), tuple(int(v) for v in size)
-        self.canvas, self.offset = (self.size if canvas is None else tuple(int(v) for v in canvas)), tuple(int(v) for v in offset)
+        self.box, self.size, self.offset = tuple(box), _int2(size), _int2(offset)
+        self.canvas = self.size if canvas is None else _int2(canvas)
 
     def __repr__(self): return f"Frame(box={self.box}, size={self.size}, canvas={self.canvas}, offset={self.offset})"
 
@@ -441,10 +442,8 @@ class Frame:
 
 # %% ../../nbs/07_vision.core.ipynb #4ae3b99f
 def _elements(b):
-    "The leaves of item `b`, looking inside tuples"
-    if isinstance(b, tuple):
-        for o in b: yield from _elements(o)
-    else: yield b
+    "The leaves of item `b`, looking inside tuples, as a list (a list, not a generator: it runs per item)"
+    return [o for x in b for o in _elements(x)] if isinstance(b, tuple) else [b]
 
 def _size_of(o):
     "(h, w) of an image, a mask, or points with an `img_size`; None otherwise"
@@ -455,7 +454,7 @@ def _size_of(o):
 
 def item_size(b): # an item: one element, or a tuple of them
     "(h, w) of the item's first image or mask; else the `img_size` of its first points that have one; else None"
-    els = list(_elements(b))
+    els = _elements(b)
     for o in els:
         if isinstance(o, (Image.Image, TensorImageBase)): return _size_of(o)
     return next((_size_of(o) for o in els if _size_of(o) is not None), None)
