@@ -221,6 +221,19 @@ class Pipeline:
             except Exception as e: raise add_note(e, f"in transform {f.name} (encodes), called on a {type(o).__name__}")
         return o
 
+    def map(self,
+            items, # a list of items
+            where=None): # `where(j)`: a note naming item `j` when it fails
+        "`[self(o) for o in items]`, run transform by transform: each one's code stays in the CPU's caches from item to item"
+        res, split_idx = list(items), self.split_idx
+        for f in self.fs.items:
+            for j, o in enumerate(res):
+                try: res[j] = f(o, split_idx=split_idx)
+                except Exception as e:
+                    add_note(e, f"in transform {f.name} (encodes), called on a {type(o).__name__}")
+                    raise e if where is None else add_note(e, where(j))
+        return res
+
     def add(self,
             ts, # transforms (or functions) to add
             items=None): # items to set them up on

@@ -26,7 +26,7 @@ from ..serialize import register
 # %% ../../nbs/04_data.core.ipynb #8914ed0c
 def get_item(items, i):
     "Item `i` of `items`: a list element, a tensor/array row, or a DataFrame row."
-    return items.iloc[i] if hasattr(items, 'iloc') else items[i]
+    return items.iloc[i] if hasattr(type(items), 'iloc') else items[i]  # asked of the class: an `L` would search its items' attributes
 
 def mask2idxs(mask): # booleans (a list, array or tensor), or indices
     "The positions where `mask` is True, as a list of ints; indices are returned as a list"

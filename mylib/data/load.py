@@ -54,8 +54,8 @@ def _out_like(o, n):
 
 def _np_stack(items, out):
     "`torch.stack` of CPU tensors through numpy into `out`, or None when one is not a CPU tensor numpy can view"
-    try: # a semantic tensor's `__torch_function__` would run twice per item: 1 ms a batch of 64 images
-        with torch._C.DisableTorchFunctionSubclass(): arrays = [x.detach().numpy() for x in items] # raises for a CUDA tensor or a dtype numpy lacks (bfloat16)
+    try: # a semantic tensor's `__torch_function__` would run per item: 1 ms a batch of 64 images
+        with torch._C.DisableTorchFunctionSubclass(): arrays = [x.numpy() for x in items] # raises for a CUDA tensor or a dtype numpy lacks (bfloat16)
     except (RuntimeError, TypeError, AttributeError): return None # torch.stack takes it, or says what is wrong
     if any(a.dtype != arrays[0].dtype or a.strides != arrays[0].strides for a in arrays): return None # torch.stack promotes mixed dtypes
     np.stack(arrays, out=out.numpy()) # item by item, each a plain copy: the batch has the items' layout
@@ -65,7 +65,7 @@ def _stack(items, path):
     "Stack tensors `items` along a new first dimension, or explain which shapes differ"
     o = items[0]
     try:
-        out = None if o.requires_grad else _out_like(o, len(items)) # `out=` takes no gradient
+        out = None if any(getattr(x, 'requires_grad', False) for x in items) else _out_like(o, len(items)) # `out=` takes no gradient
         # numpy copies strided items (images made channels-first from HWC arrays) in one pass without torch's thread pool,
         # which on a busy CPU waits for its threads: several times faster per batch
         res = None if out is None else _np_stack(items, out)
@@ -329,15 +329,23 @@ class DataLoader:
         "The items at `idxs` through `after_item`: all read, then all transformed, unless a subclass changed `do_item`"
         if type(self).do_item is not DataLoader.do_item: return [self.do_item(i) for i in idxs]
         # each phase's code stays in the CPU's caches from one item to the next (decoding an image evicts it): 5% of a JPEG epoch
-        raw = [self._read_item(i) for i in idxs]
-        return [self._after_item(x, i) for x, i in zip(raw, idxs)]
+        return self._after_items([self._read_item(i) for i in idxs], idxs)
 
     def _after_item(self, x, i, where=''):
         "`after_item` on item `x`, number `i` (in the dataset, or of the stream `where`)"
         f = self.after_item
         if f is None or (type(f) is Pipeline and not f.fs): return x # an empty pipeline: not even its call, per item
         try: return f(x)
-        except Exception as e: raise add_note(e, f"DataLoader: in after_item {func_name(self.after_item)}, on item {i}{where}, a {describe_value(x)}")
+        except Exception as e: raise add_note(e, self._item_note(x, i, where))
+
+    def _item_note(self, x, i, where=''): return f"DataLoader: in after_item {func_name(self.after_item)}, on item {i}{where}, a {describe_value(x)}"
+
+    def _after_items(self, xs, idxs, where=''):
+        "`after_item` on items `xs`, numbers `idxs`; a `Pipeline` runs transform by transform over them all (`Pipeline.map`)"
+        f = self.after_item
+        if type(f) is not Pipeline: return [self._after_item(x, i, where) for x, i in zip(xs, idxs)]
+        # after a decode evicts it from the CPU's caches, every transform's code runs slower; by transforms it stays: 5% of a JPEG epoch
+        return f.map(xs, lambda j: self._item_note(xs[j], idxs[j], where))
 
     def create_batch(self, items): # a list of items
         "A batch from `items`: `before_batch`, then `collate_fn`"
@@ -417,7 +425,7 @@ class DataLoader:
         for b, raw in enumerate(chunks, skip):
             where = ' of the stream' + (f" (worker {worker})" if get_worker_info() else '')
             with _seeded(None if self.seed is None else _mix(self.seed, epoch, b, worker)):
-                items = [self._after_item(x, seen + j, where) for j, x in enumerate(raw)]
+                items = self._after_items(raw, range(seen, seen + len(raw)), where)
                 try: batch = items[0] if self.bs is None else self.create_batch(items)
                 except Exception as e: raise add_note(e, f"DataLoader: building batch {b}{where}")
             seen += len(raw)

@@ -457,7 +457,8 @@ class Categorize(DisplayedTransform):
 
     def encodes(self, o):
         if self.vocab is None: raise ValueError(f"Categorize: no vocab to encode {o!r}: call `setup` with the training labels, or pass `vocab`")
-        return TensorCategory(self.vocab.o2i[o], vocab=self.vocab)  # the vocab rides along so the category can show its name
+        i = torch.scalar_tensor(self.vocab.o2i[o], dtype=torch.long)  # half the cost of `torch.as_tensor` on an int
+        return TensorCategory(i, vocab=self.vocab)  # the vocab rides along so the category can show its name
 
     def decodes(self, o:TensorCategory): return Category(self.vocab[o])
 
