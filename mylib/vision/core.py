@@ -10,7 +10,7 @@ __all__ = ['EncodedImage', 'PILBase', 'PILImage', 'PILImageBW', 'PILMask', 'veri
            'RandomResizedCrop', 'CropPad', 'RandomCrop', 'DihedralItem', 'FlipItem', 'PointScaler']
 
 # %% ../../nbs/07_vision.core.ipynb #059fa4ae
-import copy, io, math, os, random
+import io, math, os, random
 from collections import namedtuple
 from concurrent.futures import ThreadPoolExecutor
 import numpy as np
@@ -101,7 +101,8 @@ class EncodedImage:
 
     def copy(self):
         "A copy, which takes the parsed header with it: this one parses its bytes again if it is decoded after all"
-        res = copy.copy(self)
+        res = object.__new__(type(self)) # `copy.copy`'s general route (`__reduce_ex__`) costs more than the state it copies
+        vars(res).update(vars(self))
         self._header = None
         return res
 
@@ -505,7 +506,7 @@ class FrameTransform(RandTransform):
 
 # %% ../../nbs/07_vision.core.ipynb #bbc264e6
 def _draft_for(im, fr):
-    "`im` decoded at the smallest scale that keeps frame `fr` from upsampling, if it is an undecoded JPEG that can shrink"
+    "`im` decoded at the smallest scale that keeps frame `fr` from upsampling (and `fr` scaled to match), if it is an undecoded JPEG that can shrink"
     if not isinstance(im, PILBase) or im.loaded or im.format not in ('JPEG', 'MPO'): return im, fr
     x0, y0, x1, y1 = fr.box
     need = (math.ceil(im.width * fr.size[0] / (x1 - x0)), math.ceil(im.height * fr.size[1] / (y1 - y0)))
