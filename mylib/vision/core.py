@@ -188,10 +188,11 @@ class PILBase(Image.Image):
 
     @classmethod
     def _decoded(cls, im, mode, name, res=None,
-                 orientation=None): # the EXIF orientation when known (from the header already parsed), else read from `im`
+                 orientation=None): # the EXIF orientation if `im` comes decoded from an `EncodedImage`, whose header said it
         "A decoded image of this class (or `res`, in place) from PIL image `im`, upright and in `mode`"
-        try: im.load()
-        except Exception as e: raise _named_error(e, f"{cls.__name__}: cannot decode {name}, the file is corrupt or truncated")
+        if orientation is None: # an image from elsewhere: decode it here (PIL's `load` again would cost a tenth of a small decode)
+            try: im.load()
+            except Exception as e: raise _named_error(e, f"{cls.__name__}: cannot decode {name}, the file is corrupt or truncated")
         o = _orientation(im) if orientation is None else orientation
         if o in _exif_fix: im = im.transpose(_exif_fix[o])
         im = cls._convert(im, mode, name)
@@ -517,15 +518,15 @@ class FrameTransform(RandTransform):
 def _draft_for(im, fr):
     "`im` decoded at the smallest scale that keeps frame `fr` from upsampling (and `fr` scaled to match), if it is an undecoded JPEG that can shrink"
     if not isinstance(im, PILBase) or im.loaded or im.format not in ('JPEG', 'MPO'): return im, fr
-    x0, y0, x1, y1 = fr.box
-    need = (math.ceil(im.width * fr.size[0] / (x1 - x0)), math.ceil(im.height * fr.size[1] / (y1 - y0)))
-    if im.width // need[0] < 2 or im.height // need[1] < 2: return im, fr
+    (x0, y0, x1, y1), (w, h) = fr.box, im.size
+    need = (math.ceil(w * fr.size[0] / (x1 - x0)), math.ceil(h * fr.size[1] / (y1 - y0)))
+    if w // need[0] < 2 or h // need[1] < 2: return im, fr
     res = im.drafted(need)
     return res, fr.scaled(1 / res.draft_scale, 1 / res.draft_scale)
 
 @FrameTransform
 def encodes(self, x:Image.Image):
-    fr = self._frame_for((x.height, x.width))
+    fr = self._frame_for(x.size[::-1])
     x, fr = _draft_for(x, fr)
     return fr.pil(x, self.resamples[0], self.pad_mode)
 @FrameTransform
