@@ -200,6 +200,8 @@ def mk_transform(f):
     return Transform(f)
 
 # %% ../nbs/02_transform.ipynb #b5501e76
+def _encodes_note(f, o): return f"in transform {f.name} (encodes), called on a {type(o).__name__}" # where an item failed
+
 def _showable(o): return all(hasattr(o_, 'show') for o_ in o) if isinstance(o, tuple) else hasattr(o, 'show')
 
 @register
@@ -218,7 +220,7 @@ class Pipeline:
         split_idx = self.split_idx
         for f in self.fs.items: # the plain list inside the `L`: iterating it directly is faster, and this runs per item
             try: o = f(o, split_idx=split_idx)
-            except Exception as e: raise add_note(e, f"in transform {f.name} (encodes), called on a {type(o).__name__}")
+            except Exception as e: raise add_note(e, _encodes_note(f, o))
         return o
 
     def map(self,
@@ -230,7 +232,7 @@ class Pipeline:
             for j, o in enumerate(res):
                 try: res[j] = f(o, split_idx=split_idx)
                 except Exception as e:
-                    add_note(e, f"in transform {f.name} (encodes), called on a {type(o).__name__}")
+                    add_note(e, _encodes_note(f, o))
                     raise e if where is None else add_note(e, where(j))
         return res
 

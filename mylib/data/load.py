@@ -57,7 +57,7 @@ def _np_stack(items, out):
     try: # a semantic tensor's `__torch_function__` would run per item: 1 ms a batch of 64 images
         with torch._C.DisableTorchFunctionSubclass(): arrays = [x.numpy() for x in items] # raises for a CUDA tensor or a dtype numpy lacks (bfloat16)
     except (RuntimeError, TypeError, AttributeError): return None # torch.stack takes it, or says what is wrong
-    if any(a.dtype != arrays[0].dtype or a.strides != arrays[0].strides for a in arrays): return None # torch.stack promotes mixed dtypes
+    if any(a.dtype != arrays[0].dtype or a.strides != arrays[0].strides for a in arrays): return None # mixed dtypes (torch.stack promotes them) or layouts
     np.stack(arrays, out=out.numpy()) # item by item, each a plain copy: the batch has the items' layout
     return out
 
